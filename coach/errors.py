@@ -1,0 +1,21 @@
+"""Errors the command line turns into one clear line and a non-zero exit code."""
+
+
+class CoachError(Exception):
+    """A problem the user can act on; its message is one line naming the file and the fault."""
+
+
+class InputError(CoachError):
+    """An input file (video, image folder, landmark recording) is missing or unusable."""
+
+
+class ModelError(CoachError):
+    """The pose model bundle is missing, truncated or not a pose landmarker model."""
+
+
+class RecordingError(InputError):
+    """A landmark recording on disk is malformed or from an unknown format version."""
+
+
+class NotEnoughPoseError(CoachError):
+    """A sequence holds too few frames with a visible person to be scored."""
