@@ -1,0 +1,123 @@
+"""Browser-playable video output: H.264 in mp4, yuv420p, moov atom first, written atomically.
+
+OpenCV's wheel cannot encode H.264, so this goes through PyAV (FFmpeg's libx264). The file
+appears under its final name only when the writer closes without an error; until then frames go
+to a hidden temp file beside it (see ``coach.atomic``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+
+import av
+import numpy as np
+
+from coach.atomic import atomic_path
+
+log = logging.getLogger(__name__)
+
+#: Encoder settings: constant quality, a fast preset (live sessions encode while coaching), and
+#: the profile every browser decodes.
+CODEC = "libx264"
+PIXEL_FORMAT = "yuv420p"
+ENCODER_OPTIONS = {"crf": "23", "preset": "veryfast", "profile": "high"}
+#: Presentation times are kept in milliseconds so variable frame timing survives.
+TIME_BASE = Fraction(1, 1000)
+
+
+class VideoWriter:
+    """Write RGB frames to an H.264 mp4 at ``path``; use as a context manager.
+
+    The frame size is taken from the first frame (odd widths or heights lose their last pixel
+    column or row: yuv420p needs even sizes). Frames carry their own time in milliseconds when
+    given, else they are spaced ``1000 / fps`` apart.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], fps: float) -> None:
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps: expected a positive number, got {fps}")
+        self.path = Path(path)
+        self.fps = float(fps)
+        self.frames_written = 0
+        self._stack = contextlib.ExitStack()
+        self._tmp: Path | None = None
+        self._container: av.container.OutputContainer | None = None
+        self._stream: av.VideoStream | None = None
+        self._size: tuple[int, int] | None = None
+        self._first_ms: float | None = None
+        self._last_pts = -1
+
+    def __enter__(self) -> VideoWriter:
+        self._tmp = self._stack.enter_context(atomic_path(self.path))
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool | None:
+        try:
+            if exc_type is None:
+                self._finish()
+            elif self._container is not None:
+                self._container.close()
+        except BaseException:
+            self._stack.__exit__(*sys.exc_info())
+            raise
+        return self._stack.__exit__(exc_type, exc, tb)
+
+    def write(self, rgb: np.ndarray, timestamp_ms: float | None = None) -> None:
+        """Encode one (H, W, 3) uint8 RGB frame, at ``timestamp_ms`` when given."""
+        if self._tmp is None:
+            raise RuntimeError("VideoWriter.write called outside its 'with' block")
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(f"frame: expected (H, W, 3) uint8 RGB, got {rgb.shape} {rgb.dtype}")
+        if self._container is None:
+            self._open(rgb.shape[1], rgb.shape[0])
+        width, height = self._size  # type: ignore[misc]
+        if rgb.shape[1] < width or rgb.shape[0] < height:
+            raise ValueError(f"frame: expected at least {width}x{height} like the first frame, "
+                             f"got {rgb.shape[1]}x{rgb.shape[0]}")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:height, :width]),
+                                           format="rgb24")
+        frame.pts = self._pts(timestamp_ms)
+        frame.time_base = TIME_BASE
+        for packet in self._stream.encode(frame):  # type: ignore[union-attr]
+            self._container.mux(packet)  # type: ignore[union-attr]
+        self.frames_written += 1
+
+    def _pts(self, timestamp_ms: float | None) -> int:
+        if timestamp_ms is None:
+            pts = round(self.frames_written * 1000.0 / self.fps)
+        else:
+            if self._first_ms is None:
+                self._first_ms = timestamp_ms
+            pts = round(timestamp_ms - self._first_ms)
+        pts = max(pts, self._last_pts + 1)  # the muxer needs strictly increasing times
+        self._last_pts = pts
+        return pts
+
+    def _open(self, width: int, height: int) -> None:
+        width, height = width - width % 2, height - height % 2
+        if width < 2 or height < 2:
+            raise ValueError(f"frame: too small to encode ({width}x{height})")
+        container = av.open(str(self._tmp), mode="w", format="mp4",
+                            container_options={"movflags": "+faststart"})
+        stream = container.add_stream(CODEC, rate=Fraction(self.fps).limit_denominator(1001),
+                                      options=ENCODER_OPTIONS)
+        stream.width, stream.height = width, height
+        stream.pix_fmt = PIXEL_FORMAT
+        stream.time_base = TIME_BASE
+        self._container, self._stream, self._size = container, stream, (width, height)
+        log.debug("encoding %dx%d H.264 to %s", width, height, self.path)
+
+    def _finish(self) -> None:
+        if self._container is None:
+            raise ValueError(f"{self.path}: no frames were written")
+        for packet in self._stream.encode():  # type: ignore[union-attr]
+            self._container.mux(packet)
+        self._container.close()
+
