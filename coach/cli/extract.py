@@ -1,0 +1,38 @@
+"""``coach extract VIDEO -o run.npz``: keep a video's landmarks as a recording."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from coach.extract import extract_sequence
+from coach.recording import save_recording
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``extract`` subcommand."""
+    parser = subparsers.add_parser(
+        "extract", help="extract pose landmarks from a video or image folder to a recording",
+        description="Run the pose model on a video, image folder or camera and write the "
+                    "landmarks as a recording that every other command accepts as input.",
+    )
+    parser.add_argument("input", help="video file, image folder, camera index or stream URL")
+    parser.add_argument("-o", "--output", type=Path, required=True,
+                        help="recording to write (.npz or .json)")
+    parser.add_argument("--format", choices=("npz", "json"),
+                        help="file format (default: from the output suffix, else npz)")
+    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    parser.add_argument("--stride", type=int, default=1, help="use every K-th frame")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Extract and save; prints one summary line."""
+    sequence = extract_sequence(args.input, args.model, progress=True, stride=args.stride)
+    fmt = args.format or ("json" if args.output.suffix.lower() == ".json" else "npz")
+    path = save_recording(sequence, args.output, fmt)
+    found = int(sequence.present.sum())
+    print(f"{path}: {len(sequence)} frames, person found in {found}, "
+          f"{sequence.duration_s:.1f} s at {sequence.fps:.1f} fps"
+          + ("" if sequence.has_world else ", image landmarks only"))
+    return 0

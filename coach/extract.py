@@ -1,0 +1,56 @@
+"""The extract path: frames from a source -> pose backend -> a ``PoseSequence``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tqdm import tqdm
+
+from coach.backend import PoseBackend
+from coach.errors import InputError
+from coach.pose import FramePose, PoseSequence
+from coach.prefetch import prefetch
+from coach.sources import FrameSource, open_source
+
+#: Videos shorter than this many frames get no progress bar.
+PROGRESS_MIN_FRAMES = 150
+
+
+def extract_from_source(source: FrameSource, backend: PoseBackend, *, stride: int = 1,
+                        progress: bool = False) -> PoseSequence:
+    """Run ``backend`` on every ``stride``-th frame of ``source``; timestamps stay the source's.
+
+    Decoding runs one thread ahead of the model. Raises InputError if the source gives no frame.
+    """
+    if stride < 1:
+        raise ValueError(f"stride: expected 1 or more, got {stride}")
+    frames: list[FramePose] = []
+    image_size: tuple[int, int] | None = None
+    total = source.frame_count
+    show = progress and (total is None or total >= PROGRESS_MIN_FRAMES)
+    with tqdm(total=total, unit="frame", desc=Path(source.name).name, disable=not show,
+              leave=False) as bar:
+        for frame in prefetch(source):
+            bar.update(1)
+            if frame.index % stride:
+                continue
+            if image_size is None:
+                image_size = (frame.rgb.shape[1], frame.rgb.shape[0])
+            frames.append(backend.detect(frame))
+    if not frames:
+        raise InputError(f"{source.name}: no frames could be read")
+    return PoseSequence.from_frames(frames, fps=source.fps / stride, source=source.name,
+                                    image_size=image_size)
+
+
+def extract_sequence(spec: str | int | Path, model_path: str | Path | None = None, *,
+                     progress: bool = False, stride: int = 1) -> PoseSequence:
+    """Open ``spec`` (video file, image folder, camera) and extract the followed person's poses.
+
+    Image folders run the model in IMAGE mode (each still on its own), everything else in
+    VIDEO mode.
+    """
+    with open_source(spec) as source:
+        mode = "image" if source.still_images else "video"
+        with PoseBackend(model_path, mode=mode) as backend:
+            return extract_from_source(source, backend, stride=stride, progress=progress)

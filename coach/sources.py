@@ -1,0 +1,233 @@
+"""Frame sources behind one interface: a camera (index or URL), a video file, a folder of images.
+
+Every source yields ``Frame`` objects with RGB pixels and a timestamp in milliseconds, and
+releases its handle on every exit path (use it as a context manager, or iterate it to the end).
+Video timestamps come from the container (presentation time), never from a frame counter.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from coach.errors import InputError
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"})
+#: Nominal rate given to an image folder, whose files carry no time (frames per second).
+IMAGE_FOLDER_FPS = 30.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture from a source.
+
+    rgb: (H, W, 3) uint8 pixels, RGB order.
+    timestamp_ms: when the frame was shown (container time) or captured (camera), in ms.
+    index: position of the frame in the source, from 0.
+    """
+
+    rgb: np.ndarray
+    timestamp_ms: float
+    index: int
+
+
+class FrameSource(Protocol):
+    """What every source offers: iteration over frames, a rate, a name, and ``close``."""
+
+    name: str
+    fps: float
+    frame_count: int | None
+    is_live: bool
+    still_images: bool
+
+    def __iter__(self) -> Iterator[Frame]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> FrameSource: ...
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class _ClosingSource:
+    """Context-manager plumbing shared by the sources."""
+
+    def __enter__(self):  # noqa: ANN204 - returns the concrete source
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class VideoFileSource(_ClosingSource):
+    """A video file decoded with PyAV; timestamps are the frames' presentation times."""
+
+    is_live = False
+    still_images = False
+
+    def __init__(self, path: str | Path) -> None:
+        import av
+
+        self.path = Path(path)
+        self.name = str(self.path)
+        if not self.path.is_file():
+            raise InputError(f"{self.path}: no such video file")
+        if self.path.stat().st_size == 0:
+            raise InputError(f"{self.path}: the file is empty (0 bytes)")
+        try:
+            self._container = av.open(str(self.path))
+        except (av.FFmpegError, UnicodeDecodeError) as exc:
+            raise InputError(f"{self.path}: not a readable video ({_short(exc)})") from None
+        if not self._container.streams.video:
+            self._container.close()
+            raise InputError(f"{self.path}: the file has no video stream")
+        self._stream = self._container.streams.video[0]
+        self._stream.thread_type = "AUTO"
+        rate = self._stream.average_rate or self._stream.guessed_rate
+        self.fps = float(rate) if rate else 30.0
+        self.frame_count = int(self._stream.frames) or None
+        self.width = int(self._stream.codec_context.width)
+        self.height = int(self._stream.codec_context.height)
+
+    def __iter__(self) -> Iterator[Frame]:
+        import av
+
+        index = 0
+        last_ms = -np.inf
+        try:
+            for frame in self._container.decode(self._stream):
+                if frame.pts is None:
+                    timestamp_ms = index * 1000.0 / self.fps
+                else:
+                    timestamp_ms = float(frame.pts * self._stream.time_base) * 1000.0
+                if timestamp_ms <= last_ms:  # a repeated or reordered time: keep order strict
+                    timestamp_ms = last_ms + 1.0
+                last_ms = timestamp_ms
+                # Rows may be padded in the decoder's buffer: MediaPipe needs packed rows.
+                rgb = frame.to_ndarray(format="rgb24")
+                rotation = int(getattr(frame, "rotation", 0) or 0)
+                if rotation % 360:
+                    rgb = np.rot90(rgb, k=(rotation // 90) % 4)
+                yield Frame(np.ascontiguousarray(rgb), timestamp_ms, index)
+                index += 1
+        except av.FFmpegError as exc:
+            if index == 0:
+                raise InputError(f"{self.path}: video data cannot be decoded ({_short(exc)})") \
+                    from None
+            log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, exc)
+        finally:
+            self.close()
+        if index == 0:
+            raise InputError(f"{self.path}: the video holds no decodable frames")
+
+    def close(self) -> None:
+        self._container.close()
+
+
+class ImageFolderSource(_ClosingSource):
+    """Still images in a folder, in name order, each scored on its own (IMAGE mode)."""
+
+    is_live = False
+    still_images = True
+
+    def __init__(self, folder: str | Path, fps: float = IMAGE_FOLDER_FPS) -> None:
+        self.path = Path(folder)
+        self.name = str(self.path)
+        if not self.path.is_dir():
+            raise InputError(f"{self.path}: no such folder")
+        self.files = sorted(p for p in self.path.iterdir()
+                            if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not self.files:
+            raise InputError(f"{self.path}: the folder holds no images "
+                             f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+        self.fps = fps
+        self.frame_count = len(self.files)
+
+    def __iter__(self) -> Iterator[Frame]:
+        import cv2
+
+        for index, file in enumerate(self.files):
+            bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise InputError(f"{file}: not a readable image")
+            yield Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), index * 1000.0 / self.fps, index)
+
+    def close(self) -> None:
+        """Nothing stays open between images."""
+
+
+class CameraSource(_ClosingSource):
+    """A live camera by index or a stream URL, through OpenCV; timestamps from a monotonic clock.
+
+    ``read_timeout_s``: a camera that gives no frame for this long is reported as disconnected
+    (the iterator ends; callers that want to retry open a new source).
+    """
+
+    is_live = True
+    still_images = False
+    frame_count = None
+
+    def __init__(self, device: int | str, width: int | None = None,
+                 height: int | None = None) -> None:
+        import cv2
+
+        self.device = device
+        self.name = f"camera {device}" if isinstance(device, int) else str(device)
+        self._capture = cv2.VideoCapture(device)
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise InputError(f"{self.name}: cannot open the camera or stream")
+        if width and height:
+            self._capture.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            self._capture.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        rate = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(rate) if rate and 1 <= rate <= 240 else 30.0
+        self._start = time.monotonic()
+
+    def __iter__(self) -> Iterator[Frame]:
+        import cv2
+
+        index = 0
+        try:
+            while True:
+                ok, bgr = self._capture.read()
+                if not ok or bgr is None:
+                    log.warning("%s: frame read failed after %d frames", self.name, index)
+                    return
+                timestamp_ms = (time.monotonic() - self._start) * 1000.0
+                yield Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), timestamp_ms, index)
+                index += 1
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._capture.release()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def open_source(spec: str | int | Path) -> VideoFileSource | ImageFolderSource | CameraSource:
+    """Open a camera index ("0" or 0), a stream URL, an image folder or a video file."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return CameraSource(int(spec))
+    text = str(spec)
+    if "://" in text:
+        return CameraSource(text)
+    path = Path(text)
+    if path.is_dir():
+        return ImageFolderSource(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file or folder")
+    return VideoFileSource(path)
