@@ -101,18 +101,8 @@ class SessionRecord:
     id: int | None = None
 
 
-def recording_bytes(sequence: PoseSequence) -> bytes:
-    """The ``.npz`` landmark file of ``sequence`` as bytes (written through coach.recording)."""
-    from coach.recording import save_recording
-
-    with tempfile.TemporaryDirectory(prefix="coach-rec-") as tmp:
-        path = Path(tmp) / "session.npz"
-        save_recording(sequence, path)
-        return path.read_bytes()
-
-
 def recording_from_bytes(data: bytes) -> PoseSequence:
-    """Inverse of ``recording_bytes``."""
+    """The landmark recording stored as ``.npz`` bytes (``coach.recording.recording_bytes``)."""
     from coach.recording import load_recording
 
     with tempfile.TemporaryDirectory(prefix="coach-rec-") as tmp:

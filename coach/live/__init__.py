@@ -1,0 +1,1 @@
+"""The live coaching session: capture, setup check, the coaching loop, window and keys."""

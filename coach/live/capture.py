@@ -1,0 +1,214 @@
+"""A capture thread that reads frames ahead of the coaching loop.
+
+Live sources (cameras, streams) keep only the newest frame: when the loop is slower than the
+camera, older frames are dropped, so no queue grows and no lag builds up. Files and other
+non-live sources hand over every frame in order (the reader waits for the loop).
+
+When a live source stops giving frames (unplugged camera, dropped stream, a read error), the
+thread reports "reconnecting", opens the source again every ``retry_interval_s``, and carries
+on; frame times and indices continue from where they were, so the session and the pose model
+(which needs increasing times) never see time run backwards.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from coach.errors import CoachError
+from coach.sources import Frame, FrameSource
+
+log = logging.getLogger(__name__)
+
+#: Seconds between attempts to reopen a source that stopped.
+RETRY_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class CaptureStatus:
+    """The capture's state: ``state`` is "running", "reconnecting" or "ended".
+
+    message: a plain sentence for the screen while reconnecting or after the end.
+    attempts: reopen attempts since the source stopped.
+    dropped: live frames replaced by a newer one before the loop took them.
+    """
+
+    state: str
+    message: str = ""
+    attempts: int = 0
+    dropped: int = 0
+
+
+class FrameCapture:
+    """Read frames from ``open_source()`` in a background thread.
+
+    open_source: opens (or reopens) the source; may raise CoachError or OSError.
+    live: keep only the newest frame and reconnect when the source stops (cameras, streams);
+        False: hand over every frame, and end at the source's end (files).
+    give_up_after_s: stop reconnecting after this many seconds without a frame (None: never).
+    """
+
+    def __init__(self, open_source: Callable[[], FrameSource], live: bool,
+                 retry_interval_s: float = RETRY_INTERVAL_S,
+                 give_up_after_s: float | None = None,
+                 first_source: FrameSource | None = None) -> None:
+        self._open = open_source
+        self.live = live
+        self.retry_interval_s = retry_interval_s
+        self.give_up_after_s = give_up_after_s
+        self._source = first_source
+        self._cond = threading.Condition()
+        self._slot: Frame | None = None
+        self._stop = threading.Event()
+        self._status = CaptureStatus("running")
+        self._error: BaseException | None = None
+        self._index = 0
+        self._offset_ms = 0.0
+        self._last_ms: float | None = None
+        self._last_wall: float | None = None
+        self._pending_rebase = False
+        self._failure = ""
+        self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
+
+    def start(self) -> FrameCapture:
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> FrameCapture:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def status(self) -> CaptureStatus:
+        with self._cond:
+            return self._status
+
+    def get(self, timeout_s: float = 0.5) -> Frame | None:
+        """The next frame to process (the newest one for live sources), or None when none
+        arrived within ``timeout_s`` or the capture has ended (see ``status``).
+
+        An unexpected error in the capture thread is raised here.
+        """
+        with self._cond:
+            self._cond.wait_for(lambda: self._slot is not None or self._status.state == "ended",
+                                timeout_s)
+            frame, self._slot = self._slot, None
+            self._cond.notify_all()
+            if frame is None and self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            return frame
+
+    def stop(self) -> None:
+        """Stop reading and release the source (waits for the thread)."""
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def _set_status(self, state: str, message: str = "", attempts: int = 0) -> None:
+        with self._cond:
+            self._status = replace(self._status, state=state, message=message,
+                                   attempts=attempts)
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        try:
+            self._read_all()
+        except BaseException as error:  # noqa: BLE001 - handed to the loop through get()
+            log.exception("capture thread failed")
+            with self._cond:
+                self._error = error
+        finally:
+            if self._source is not None:
+                self._source.close()
+            if self.status.state != "ended":
+                self._set_status("ended", self._failure or "The video has ended")
+
+    def _read_all(self) -> None:
+        stopped_at: float | None = None
+        attempts = 0
+        while not self._stop.is_set():
+            if self._source is None:
+                try:
+                    self._source = self._open()
+                except (CoachError, OSError) as err:
+                    if not self.live:
+                        raise
+                    attempts += 1
+                    stopped_at = stopped_at or time.monotonic()
+                    waited = time.monotonic() - stopped_at
+                    if self.give_up_after_s is not None and waited >= self.give_up_after_s:
+                        self._set_status("ended", f"The camera did not come back ({err})",
+                                         attempts)
+                        return
+                    self._set_status("reconnecting", "Camera lost: trying to reconnect "
+                                     f"(attempt {attempts})", attempts)
+                    self._stop.wait(self.retry_interval_s)
+                    continue
+                self._new_source_times()
+            got = self._pump(self._source)
+            self._source.close()
+            self._source = None
+            if not self.live or self._stop.is_set():
+                return
+            if got:
+                stopped_at, attempts = time.monotonic(), 0
+            log.warning("live source stopped giving frames; reconnecting")
+            self._set_status("reconnecting", "Camera lost: trying to reconnect", attempts)
+            self._stop.wait(self.retry_interval_s)
+
+    def _new_source_times(self) -> None:
+        """Make the next source's times continue after the last frame handed over."""
+        if self._last_ms is not None and self._last_wall is not None:
+            gap_ms = (time.monotonic() - self._last_wall) * 1000.0
+            self._offset_ms = self._last_ms + max(gap_ms, 1.0)
+            self._pending_rebase = True
+        else:
+            self._pending_rebase = False
+
+    def _pump(self, source: FrameSource) -> int:
+        """Hand over frames from ``source`` until it ends, fails or we stop; returns how many."""
+        count = 0
+        first_ms: float | None = None
+        try:
+            for raw in source:
+                if self._stop.is_set():
+                    break
+                if first_ms is None:
+                    first_ms = raw.timestamp_ms if self._pending_rebase else 0.0
+                frame = Frame(raw.rgb, self._offset_ms + raw.timestamp_ms - first_ms,
+                              self._index)
+                if count == 0 and self.status.state != "running":
+                    self._set_status("running")
+                self._hand_over(frame)
+                count += 1
+        except (CoachError, OSError) as err:
+            if not self.live and count == 0 and self._index == 0:
+                raise
+            name = getattr(source, "name", "the source")
+            log.warning("%s: reading failed after %d frames (%s)", name, count, err)
+            self._failure = f"Reading {name} failed after {self._index} frames ({err})"
+        return count
+
+    def _hand_over(self, frame: Frame) -> None:
+        with self._cond:
+            if not self.live:
+                self._cond.wait_for(lambda: self._slot is None or self._stop.is_set())
+                if self._stop.is_set():
+                    return
+            elif self._slot is not None:
+                self._status = replace(self._status, dropped=self._status.dropped + 1)
+            self._slot = frame
+            self._index += 1
+            self._last_ms = frame.timestamp_ms
+            self._last_wall = time.monotonic()
+            self._cond.notify_all()

@@ -1,0 +1,180 @@
+"""The camera setup check before an exercise: is the whole body in the picture, at a usable
+distance, facing the way the exercise expects, in enough light?
+
+``check_setup`` looks at one frame and says plainly what to change; ``SetupGate`` waits until
+the setup has been right for a moment, then counts down to the start. Both are pure: times
+come from the frames (milliseconds), never from a clock.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.landmarks import Landmark
+from coach.pose import FramePose
+
+L = Landmark
+
+#: A landmark counts as seen when at least this visible and inside this margin of the picture
+#: (normalized image units).
+MIN_VISIBILITY = 0.5
+EDGE_MARGIN = 0.01
+#: Head-to-feet height as a share of the picture height: closer than this is too near ...
+MAX_BODY_HEIGHT = 0.94
+#: ... and below this the person is too far for reliable landmarks.
+MIN_BODY_HEIGHT = 0.40
+#: The shoulder line's angle out of the picture plane (degrees): at most this for "front",
+#: at least ``SIDE_MIN_YAW_DEG`` for "side".
+FRONT_MAX_YAW_DEG = 35.0
+SIDE_MIN_YAW_DEG = 50.0
+#: Mean pixel brightness (0-255) below which the picture is too dark.
+MIN_BRIGHTNESS = 45.0
+#: The setup must be right this long before the countdown starts, and the countdown lasts ...
+HOLD_OK_MS = 1000.0
+COUNTDOWN_MS = 3000.0
+
+HEAD = (L.NOSE, L.LEFT_EAR, L.RIGHT_EAR)
+TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+FEET = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
+
+#: Every instruction the setup check gives, in one place.
+MESSAGES = {
+    "nobody": "Step into the picture so the camera can see you",
+    "dark": "More light, please: turn on a lamp or face a window",
+    "head_cut": "Step back or tilt the camera up: your head is out of the picture",
+    "feet_cut": "Step back: your feet are out of the picture",
+    "side_cut": "Move towards the middle of the picture",
+    "too_close": "Step back a little",
+    "too_far": "Come closer to the camera",
+    "face_camera": "Turn to face the camera",
+    "turn_sideways": "Turn sideways to the camera",
+}
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    """What one frame says about the setup.
+
+    problems: keys of ``MESSAGES``, most important first; empty when the setup is right.
+    body_height: head-to-feet height as a share of the picture height (NaN if unknown).
+    yaw_deg: the shoulder line's angle out of the picture plane (NaN if unknown).
+    """
+
+    problems: tuple[str, ...]
+    body_height: float = math.nan
+    yaw_deg: float = math.nan
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def instructions(self) -> tuple[str, ...]:
+        """The plain-language instructions for the problems, most important first."""
+        return tuple(MESSAGES[p] for p in self.problems)
+
+
+def frame_brightness(rgb: np.ndarray) -> float:
+    """Mean brightness 0-255 of an (H, W, 3) uint8 picture, from every 8th pixel."""
+    return float(rgb[::8, ::8].mean())
+
+
+def _seen(pose: FramePose, landmarks: tuple[Landmark, ...]) -> np.ndarray:
+    xy = pose.image_xyz[list(landmarks), :2]
+    inside = np.all((xy >= EDGE_MARGIN) & (xy <= 1.0 - EDGE_MARGIN), axis=1)
+    return inside & (pose.visibility[list(landmarks)] >= MIN_VISIBILITY)
+
+
+def shoulder_yaw_deg(pose: FramePose) -> float:
+    """Angle of the shoulder line out of the picture plane, 0 facing the camera (or facing
+    away), 90 side-on; from world landmarks, NaN without them."""
+    if pose.world_xyz is None:
+        return math.nan
+    line = pose.world_xyz[L.LEFT_SHOULDER] - pose.world_xyz[L.RIGHT_SHOULDER]
+    if not np.all(np.isfinite(line)):
+        return math.nan
+    return math.degrees(math.atan2(abs(line[2]), abs(line[0])))
+
+
+def check_setup(pose: FramePose, view: str = "front", brightness: float | None = None,
+                need_feet: bool = True) -> SetupReport:
+    """Check one frame. ``view``: "front" or "side", what the exercise expects; ``brightness``:
+    ``frame_brightness`` of the frame; ``need_feet``: False for seated exercises."""
+    if view not in ("front", "side"):
+        raise ValueError(f"view: expected 'front' or 'side', got {view!r}")
+    problems: list[str] = []
+    if brightness is not None and brightness < MIN_BRIGHTNESS:
+        problems.append("dark")
+    if not pose.present:
+        return SetupReport(tuple(problems + ["nobody"]))
+    head, trunk, feet = _seen(pose, HEAD), _seen(pose, TRUNK), _seen(pose, FEET)
+    xy = pose.image_xyz[:, :2]
+    if not head.any():
+        problems.append("head_cut")
+    if need_feet and not feet.all():
+        problems.append("feet_cut")
+    if not trunk.all():
+        sideways = np.nanmin(xy[list(TRUNK), 0]) < EDGE_MARGIN or \
+            np.nanmax(xy[list(TRUNK), 0]) > 1.0 - EDGE_MARGIN
+        problems.append("side_cut" if sideways else "too_close")
+    top = np.nanmin(xy[list(HEAD), 1])
+    bottom = np.nanmax(xy[list(FEET if need_feet else TRUNK), 1])
+    height = float(bottom - top) if np.isfinite(top) and np.isfinite(bottom) else math.nan
+    if np.isfinite(height):
+        if height > MAX_BODY_HEIGHT and "too_close" not in problems:
+            problems.append("too_close")
+        elif height < MIN_BODY_HEIGHT * (1.0 if need_feet else 0.6) and head.any():
+            problems.append("too_far")
+    yaw = shoulder_yaw_deg(pose)
+    if np.isfinite(yaw) and trunk.all():
+        if view == "front" and yaw > FRONT_MAX_YAW_DEG:
+            problems.append("face_camera")
+        elif view == "side" and yaw < SIDE_MIN_YAW_DEG:
+            problems.append("turn_sideways")
+    return SetupReport(tuple(dict.fromkeys(problems)), height, yaw)
+
+
+@dataclass(frozen=True)
+class GateState:
+    """Where the setup stands: ``phase`` is "checking", "countdown" or "go";
+    ``seconds_left`` counts the countdown down (0 outside it)."""
+
+    phase: str
+    seconds_left: float = 0.0
+
+
+class SetupGate:
+    """Wait for ``hold_ok_ms`` of right setup, then count down ``countdown_ms``; a problem
+    during the countdown sends it back to checking. Once "go", it stays "go"."""
+
+    def __init__(self, hold_ok_ms: float = HOLD_OK_MS, countdown_ms: float = COUNTDOWN_MS) -> None:
+        self.hold_ok_ms = hold_ok_ms
+        self.countdown_ms = countdown_ms
+        self._ok_since: float | None = None
+        self._done = False
+
+    def reset(self) -> None:
+        """Start checking again (after a restart)."""
+        self._ok_since = None
+        self._done = False
+
+    def update(self, report: SetupReport, timestamp_ms: float) -> GateState:
+        """Feed one frame's report at its time; returns the current state."""
+        if self._done:
+            return GateState("go")
+        if not report.ok:
+            self._ok_since = None
+            return GateState("checking")
+        if self._ok_since is None:
+            self._ok_since = timestamp_ms
+        elapsed = timestamp_ms - self._ok_since
+        if elapsed < self.hold_ok_ms:
+            return GateState("checking")
+        left = self.hold_ok_ms + self.countdown_ms - elapsed
+        if left > 0:
+            return GateState("countdown", left / 1000.0)
+        self._done = True
+        return GateState("go")

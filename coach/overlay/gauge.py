@@ -1,0 +1,56 @@
+"""The score gauge: a dial from 0 to 100 in the top-left corner, coloured by the score."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from coach.overlay.draw import UNKNOWN, put_text, score_colour, shade, text_size, ui_scale
+
+#: The dial opens at the bottom: it sweeps 270 degrees clockwise from lower left.
+START_DEG = 135.0
+SWEEP_DEG = 270.0
+
+
+class ScoreGauge:
+    """Draw the current 0-100 score as a dial with the number in its centre.
+
+    radius_px: dial radius at the 480-pixel design height.
+    """
+
+    def __init__(self, radius_px: float = 38.0, label: str = "score") -> None:
+        self.radius_px = radius_px
+        self.label = label
+
+    def annotate(self, scene: np.ndarray, score: float | None) -> np.ndarray:
+        """Draw the gauge for ``score`` (None or NaN: an empty dial and "--")."""
+        s = ui_scale(scene)
+        radius = int(self.radius_px * s)
+        margin = int(10 * s)
+        thickness = max(3, int(8 * s))
+        centre = (margin + radius + thickness, margin + radius + thickness)
+        box = radius + thickness + margin // 2
+        shade(scene, centre[0] - box, centre[1] - box, centre[0] + box,
+              centre[1] + box + int(12 * s), alpha=0.5)
+        cv2.ellipse(scene, centre, (radius, radius), 0, START_DEG, START_DEG + SWEEP_DEG,
+                    (90, 90, 90), thickness, cv2.LINE_AA)
+        known = score is not None and bool(np.isfinite(score))
+        if known:
+            value = float(np.clip(score, 0.0, 100.0))
+            colour = score_colour(value)
+            if value > 0:
+                cv2.ellipse(scene, centre, (radius, radius), 0, START_DEG,
+                            START_DEG + SWEEP_DEG * value / 100.0, colour, thickness, cv2.LINE_AA)
+            text = f"{value:.0f}"
+        else:
+            colour, text = UNKNOWN, "--"
+        font_scale = 0.95 * s
+        text_thickness = max(1, int(round(2 * s)))
+        width, height, _ = text_size(text, font_scale, text_thickness)
+        put_text(scene, text, (centre[0] - width // 2, centre[1] + height // 2), font_scale,
+                 colour, text_thickness)
+        small = 0.45 * s
+        width, height, _ = text_size(self.label, small, 1)
+        put_text(scene, self.label, (centre[0] - width // 2, centre[1] + radius + height // 2),
+                 small, (220, 220, 220), 1)
+        return scene
