@@ -1,0 +1,45 @@
+"""One entry point to score an attempt against any exercise of the library.
+
+Flowing movements are scored by the scorer (``coach.scoring.score``) against the template
+built from the instructor's takes; held postures by time inside their targets
+(``coach.library.held``). Both reports offer ``to_dict()`` (the same main keys: overall,
+regions, cues, tempo, plane, timeline) and ``summary_text()``, so callers treat them alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from coach.library.errors import LibraryError
+from coach.library.held import score_held
+from coach.library.store import Exercise
+from coach.pose import PoseSequence
+
+
+class ExerciseReport(Protocol):
+    """What both kinds of report offer."""
+
+    overall: float
+
+    def to_dict(self) -> dict[str, Any]: ...
+    def summary_text(self) -> str: ...
+
+
+def score_exercise(attempt: PoseSequence, exercise: Exercise,
+                   mirror: bool = False) -> ExerciseReport:
+    """Score ``attempt`` against ``exercise``.
+
+    ``mirror``: also compare with the mirror image (a person following as in a mirror, or the
+    other side of a one-sided posture). It is always on for exercises whose takes have their
+    left and right labels mirrored (``left_right_mirrored`` in the metadata).
+    """
+    mirror = mirror or exercise.meta.left_right_mirrored
+    if exercise.is_held:
+        return score_held(attempt, exercise.meta, name=exercise.slug, mirror=mirror)
+    if exercise.is_waiting:
+        raise LibraryError(f"'{exercise.slug}' is waiting for an instructor's recording and "
+                           f"cannot be scored yet (record it: coach record {exercise.slug} "
+                           "--source CAMERA_OR_VIDEO)")
+    from coach.scoring import score
+
+    return score(attempt, exercise.template(), mirror=mirror)

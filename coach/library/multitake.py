@@ -1,0 +1,193 @@
+"""One reference movement from several instructor takes: DTW barycenter averaging (DBA).
+
+The takes' features (``coach.features``) are scaled by sqrt(weight) / tolerance so that a
+deviation counts the same in every feature, the take closest to all others (the medoid) starts
+the barycenter, and dtaidistance's DBA refines it. Every take is then warped onto the
+barycenter's timeline; at each moment the mean over takes is the reference value and the
+standard deviation over takes is the spread: small where the instructor's takes agree, larger
+where they differ. The template's tolerance at that moment is ``SPREAD_FACTOR`` times the
+spread, never below each feature's ``min_tolerance`` (or half the metadata's tolerance), so a
+very consistent instructor does not make a moment impossible to match. Takes are prepared as
+the scorer prepares a single-take reference (smoothed, mirrored frames blanked). One take gives
+the scorer's single-take template with default (or the metadata's) tolerances.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from dtaidistance import dtw_barycenter, dtw_ndim
+
+from coach.errors import NotEnoughPoseError
+from coach.features import SPECS, FeatureTrack, compute_features
+from coach.library.errors import TakeError
+from coach.library.meta import ExerciseMeta
+from coach.pose import PoseSequence
+from coach.template import (
+    Template,
+    default_spread,
+    default_weights,
+    prepare_sequence,
+    select_frames,
+    template_from_sequence,
+)
+
+log = logging.getLogger(__name__)
+
+#: DBA iterations at most, and the relative change of the barycenter that stops them early.
+DBA_MAX_ITER = 10
+DBA_THRESHOLD = 1e-3
+#: Tolerance = this many between-take standard deviations (floored at each feature's
+#: ``min_tolerance``, or half the metadata's tolerance where it gives one).
+SPREAD_FACTOR = 2.0
+#: Half-width, in barycenter moments, of the moving average applied to the spread (several
+#: takes give a noisy standard deviation from moment to moment).
+SPREAD_SMOOTH = 2
+
+
+def _overrides(names: Sequence[str], table: Mapping[str, float] | None) -> dict[str, float]:
+    """The metadata's per-feature numbers for the features of this plane."""
+    return {} if table is None else {k: v for k, v in table.items() if k in names}
+
+
+def fill_gaps(values: np.ndarray) -> np.ndarray:
+    """(T, F) values with NaN runs filled by linear interpolation in time (edges held).
+
+    A column with no finite value stays NaN.
+    """
+    out = np.array(values, dtype=np.float64, copy=True)
+    t = np.arange(len(out))
+    for f in range(out.shape[1]):
+        ok = np.isfinite(out[:, f])
+        if ok.any() and not ok.all():
+            out[~ok, f] = np.interp(t[~ok], t[ok], out[ok, f])
+    return out
+
+
+def _aligned_to(path: list[tuple[int, int]], values: np.ndarray, length: int) -> np.ndarray:
+    """(length, F): for each barycenter moment i the mean of the take frames j matched to it."""
+    total = np.zeros((length, values.shape[1]))
+    count = np.zeros((length, values.shape[1]))
+    idx = np.asarray(path, dtype=np.int64)
+    v = values[idx[:, 1]]
+    ok = np.isfinite(v)
+    np.add.at(total, idx[:, 0], np.where(ok, v, 0.0))
+    np.add.at(count, idx[:, 0], ok.astype(np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def _smooth(values: np.ndarray, half: int) -> np.ndarray:
+    """Moving average over time of (R, F) with a window of ``2 * half + 1``, NaN-aware."""
+    if half <= 0 or len(values) < 2:
+        return values
+    kernel = np.ones(2 * half + 1)
+    ok = np.isfinite(values)
+    out = np.empty_like(values)
+    for f in range(values.shape[1]):
+        num = np.convolve(np.where(ok[:, f], values[:, f], 0.0), kernel, mode="same")
+        den = np.convolve(ok[:, f].astype(np.float64), kernel, mode="same")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, f] = np.where(den > 0, num / den, np.nan)
+    return out
+
+
+def _medoid(series: list[np.ndarray]) -> int:
+    """Index of the series with the smallest summed DTW distance to all others."""
+    n = len(series)
+    dist = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            dist[i, j] = dist[j, i] = dtw_ndim.distance(series[i], series[j], use_c=True)
+    return int(np.argmin(dist.sum(axis=1)))
+
+
+@dataclass(frozen=True)
+class MultiTake:
+    """What averaging several takes produced, besides the template.
+
+    template: the reference for the scorer (``spread`` = tolerance per moment).
+    between_takes_sd: (R, F) standard deviation over takes at each moment, feature units.
+    medoid: index of the take that started the barycenter (its pose is the template's).
+    """
+
+    template: Template
+    between_takes_sd: np.ndarray
+    medoid: int
+
+
+def _prepared_track(take: PoseSequence) -> tuple[PoseSequence, FeatureTrack]:
+    """A take as the scorer prepares a single-take reference: smoothed, usable frames only."""
+    smooth, _ = prepare_sequence(take)
+    track = compute_features(smooth, drop_mirrored=False)
+    keep = track.usable & smooth.present
+    if keep.sum() < 2:
+        raise NotEnoughPoseError(f"{take.source or 'take'}: {int(keep.sum())} usable frame(s) "
+                                 "with a person; a reference take needs at least 2")
+    kept = select_frames(smooth, keep)
+    return kept, FeatureTrack(track.values[keep], track.confidence[keep], track.names,
+                              track.timestamps_ms[keep], track.plane, track.up)
+
+
+def template_from_takes(takes: Sequence[PoseSequence], name: str,
+                        meta: ExerciseMeta | None = None) -> Template:
+    """The reference ``Template`` of an exercise from all its takes (one or more)."""
+    if not takes:
+        raise TakeError(f"exercise '{name}': no takes to build a reference from")
+    if len(takes) == 1:
+        names = compute_features(takes[0].slice(0, 1)).names
+        return template_from_sequence(
+            takes[0], name, weights=_overrides(names, meta and meta.weights) or None,
+            tolerances=_overrides(names, meta and meta.tolerances) or None)
+    return average_takes(takes, name, meta).template
+
+
+def average_takes(takes: Sequence[PoseSequence], name: str,
+                  meta: ExerciseMeta | None = None) -> MultiTake:
+    """Align two or more takes by DBA into one template with a per-moment spread."""
+    if len(takes) < 2:
+        raise TakeError(f"exercise '{name}': averaging needs at least two takes")
+    prepared = [_prepared_track(t) for t in takes]
+    tracks = [track for _, track in prepared]
+    if len({t.plane for t in tracks}) != 1:
+        raise TakeError(f"exercise '{name}': takes mix world and image-only landmarks; "
+                        "record every take the same way")
+    names = tracks[0].names
+    weights = default_weights(names, _overrides(names, meta and meta.weights))
+    tolerances = default_spread(names, 1, _overrides(names, meta and meta.tolerances))[0]
+    floors = np.array([SPECS[n].min_tolerance for n in names])
+    if meta is not None:
+        floors = np.where([n in meta.tolerances for n in names], tolerances / 2.0, floors)
+    filled = [fill_gaps(t.values) for t in tracks]
+    usable = np.all([np.isfinite(v).all(axis=0) for v in filled], axis=0) & (weights > 0)
+    if not usable.any():
+        raise TakeError(f"exercise '{name}': no feature is measurable in every take")
+    scale = np.sqrt(weights[usable]) / tolerances[usable]
+    series = [np.ascontiguousarray(v[:, usable] * scale) for v in filled]
+    start = _medoid(series)
+    barycenter = dtw_barycenter.dba_loop(series, c=series[start], max_it=DBA_MAX_ITER,
+                                         thr=DBA_THRESHOLD, use_c=True)
+    length = len(barycenter)
+    aligned = []
+    for track, s in zip(tracks, series, strict=True):
+        path = dtw_ndim.warping_path(barycenter, s, use_c=True)
+        aligned.append(_aligned_to(path, np.asarray(track.values), length))
+    stack = np.stack(aligned)  # (K, R, F)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN moments stay NaN
+        mean = np.nanmean(stack, axis=0)
+        sd = _smooth(np.nanstd(stack, axis=0), SPREAD_SMOOTH)
+    tolerance = np.maximum(SPREAD_FACTOR * np.nan_to_num(sd), floors)
+    tolerance = np.where(np.isfinite(mean), tolerance, np.nan)
+    pose = prepared[start][0]
+    log.info("template '%s': %d takes, %d moments, medoid take %d", name, len(takes), length,
+             start + 1)
+    template = Template(
+        name=name, feature_names=names, mean=mean, spread=tolerance, weights=weights,
+        timestamps_ms=pose.timestamps_ms, plane=tracks[0].plane, takes=len(takes), pose=pose)
+    return MultiTake(template, sd, start)
+

@@ -1,0 +1,468 @@
+"""The reference library on disk: exercise folders in a search path of library roots.
+
+One folder per exercise, named by its slug::
+
+    <root>/<slug>/exercise.toml        metadata (see ``coach.library.meta``)
+    <root>/<slug>/takes/take-001.npz   one landmark recording per instructor take
+    <root>/<slug>/LICENSE, NOTICE.md   where recordings come from (optional)
+
+Roots are searched in order and an earlier root's exercise hides a later one of the same slug.
+The first root is the instructor's own, writable library (``--library DIR``, else the
+``COACH_LIBRARY`` environment variable, else ``$XDG_DATA_HOME/coach/references``); the built-in
+library (``reference_poses/`` beside the package) comes last and is never written. Every write
+is atomic: a take killed mid-write leaves only a hidden temp file that nothing loads.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from coach.atomic import atomic_path, atomic_write
+from coach.errors import CoachError
+from coach.library.errors import LibraryError, MetadataError, SlugError, TakeError
+from coach.library.meta import (
+    METADATA_FILE,
+    ExerciseMeta,
+    check_slug,
+    meta_to_toml,
+    read_meta,
+)
+from coach.pose import PoseSequence
+
+if TYPE_CHECKING:
+    from coach.template import Template
+
+log = logging.getLogger(__name__)
+
+ENV_VAR = "COACH_LIBRARY"
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "reference_poses"
+TAKES_DIR = "takes"
+TAKE_RE = re.compile(r"^take-(\d{3,6})\.(npz|json)$")
+#: Files besides the metadata and the takes that an exercise folder may carry.
+EXTRA_FILE_RE = re.compile(r"^(LICENSE|NOTICE|README)(\.[A-Za-z0-9]{1,8})?$")
+#: Largest take file read, in bytes (an hour at 30 fps is about 60 MB uncompressed).
+MAX_TAKE_BYTES = 96 * 1024 * 1024
+#: Longest take accepted, in frames (an hour at 30 fps).
+MAX_TAKE_FRAMES = 108_000
+#: Fewest frames with a person that a take must hold.
+MIN_TAKE_FRAMES = 5
+#: Largest exercise archive read, uncompressed, in bytes.
+MAX_ARCHIVE_BYTES = 8 * MAX_TAKE_BYTES
+
+
+def user_library_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The per-user library folder: ``$XDG_DATA_HOME/coach/references`` (default ~/.local/share)."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "coach" / "references"
+
+
+@dataclass(frozen=True)
+class LibraryRoot:
+    """One folder of exercise folders; ``writable`` is False for the built-in library."""
+
+    path: Path
+    writable: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Takes
+
+
+def take_paths(folder: Path) -> tuple[Path, ...]:
+    """The take files of an exercise folder, in take-number order (temp files are ignored)."""
+    takes = folder / TAKES_DIR
+    if not takes.is_dir():
+        return ()
+    found = [(int(m.group(1)), p) for p in takes.iterdir()
+             if (m := TAKE_RE.match(p.name)) and p.is_file()]
+    return tuple(p for _, p in sorted(found))
+
+
+def check_take(seq: PoseSequence, where: str) -> PoseSequence:
+    """Refuse a sequence that cannot serve as a reference take; return it unchanged."""
+    n = len(seq)
+    if n > MAX_TAKE_FRAMES:
+        raise TakeError(f"{where}: {n} frames, more than a take may hold ({MAX_TAKE_FRAMES})")
+    if not np.isfinite(seq.timestamps_ms).all():
+        raise TakeError(f"{where}: timestamps are not all finite numbers")
+    for name, array in (("image_xyz", seq.image_xyz), ("world_xyz", seq.world_xyz)):
+        if array is not None and np.isinf(array).any():
+            raise TakeError(f"{where}: {name} holds infinite coordinates")
+    if not np.isfinite(seq.visibility).all():
+        raise TakeError(f"{where}: visibility holds NaN or infinite values")
+    present = int(seq.present.sum())
+    if present < MIN_TAKE_FRAMES:
+        raise TakeError(f"{where}: only {present} frames with a person, a take needs at least "
+                        f"{MIN_TAKE_FRAMES}")
+    return seq
+
+
+def load_take(path: Path) -> PoseSequence:
+    """Load and check one take file; every failure is a ``TakeError`` naming the file."""
+    from coach.recording import load_recording
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise TakeError(f"{path}: cannot be read: {exc.strerror}") from None
+    if size > MAX_TAKE_BYTES:
+        raise TakeError(f"{path}: {size} bytes, larger than a take may be ({MAX_TAKE_BYTES})")
+    try:
+        seq = load_recording(path)
+    except TakeError:
+        raise
+    except CoachError as exc:
+        raise TakeError(str(exc) if str(path) in str(exc) else f"{path}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError,
+            zipfile.BadZipFile) as exc:
+        raise TakeError(f"{path}: not a usable landmark recording ({exc})") from None
+    return check_take(seq, str(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Exercises
+
+
+@dataclass(frozen=True, eq=False)
+class Exercise:
+    """One exercise of the library: checked metadata plus its takes (loaded on first use).
+
+    slug: the folder name, used on the command line.
+    folder: the exercise folder.
+    meta: the checked metadata.
+    take_paths: the take files, in order.
+    read_only: True for the built-in library.
+    """
+
+    slug: str
+    folder: Path
+    meta: ExerciseMeta
+    take_paths: tuple[Path, ...]
+    read_only: bool
+
+    @property
+    def name(self) -> str:
+        """The display name."""
+        return self.meta.name
+
+    @property
+    def is_held(self) -> bool:
+        """A held posture, scored by time inside its targets."""
+        return self.meta.is_held
+
+    @property
+    def is_waiting(self) -> bool:
+        """A flowing movement with no recording yet: it cannot be scored until one is made."""
+        return self.meta.kind == "flowing" and not self.take_paths
+
+    @property
+    def status(self) -> str:
+        """One plain phrase for listings."""
+        if self.is_waiting:
+            return "waiting for an instructor's recording"
+        if self.is_held:
+            extra = f", {len(self.take_paths)} take(s)" if self.take_paths else ""
+            return f"held posture, {len(self.meta.hold.targets)} targets{extra}"
+        return f"{len(self.take_paths)} take(s)"
+
+    @cached_property
+    def takes(self) -> tuple[PoseSequence, ...]:
+        """Every take, loaded and checked (raises ``TakeError`` naming a bad file)."""
+        return tuple(load_take(p) for p in self.take_paths)
+
+    def template(self) -> Template:
+        """The reference movement built from all takes (see ``coach.library.multitake``)."""
+        return self._template
+
+    @cached_property
+    def _template(self) -> Template:
+        from coach.library.multitake import template_from_takes
+
+        if not self.take_paths:
+            raise LibraryError(f"exercise '{self.slug}' has no recording yet: it is waiting for "
+                               "an instructor's recording (`coach record "
+                               f"{self.slug} --source ...`)")
+        return template_from_takes(self.takes, name=self.slug, meta=self.meta)
+
+
+def load_exercise(folder: Path, read_only: bool, *, load_takes: bool = False) -> Exercise:
+    """Read one exercise folder; with ``load_takes`` every take is loaded and checked too."""
+    slug = check_slug(folder.name)
+    meta = read_meta(folder / METADATA_FILE)
+    exercise = Exercise(slug, folder, meta, take_paths(folder), read_only)
+    if load_takes:
+        _ = exercise.takes
+    return exercise
+
+
+# ---------------------------------------------------------------------------------------------
+# The library
+
+
+class Library:
+    """Exercise folders in a search path of roots; the first writable root takes new work."""
+
+    def __init__(self, roots: Sequence[LibraryRoot]) -> None:
+        self.roots = tuple(roots)
+
+    @classmethod
+    def open(cls, extra_dirs: Iterable[str | os.PathLike[str]] = (), *,
+             include_builtin: bool = True, env: Mapping[str, str] | None = None) -> Library:
+        """The search path: ``extra_dirs`` (``--library``), else ``COACH_LIBRARY`` (several
+        folders separated by ``os.pathsep``), else the per-user folder; then the built-in one."""
+        env = os.environ if env is None else env
+        dirs = [Path(d).expanduser() for d in extra_dirs]
+        dirs += [Path(d).expanduser() for d in env.get(ENV_VAR, "").split(os.pathsep) if d]
+        if not dirs:
+            dirs = [user_library_dir(env)]
+        roots: list[LibraryRoot] = []
+        for d in dirs:
+            if d.exists() and not d.is_dir():
+                raise LibraryError(f"{d}: library folder is a file, not a folder")
+            if all(r.path.resolve() != d.resolve() for r in roots):
+                roots.append(LibraryRoot(d, writable=True))
+        if include_builtin and BUILTIN_DIR.is_dir() and all(
+                r.path.resolve() != BUILTIN_DIR.resolve() for r in roots):
+            roots.append(LibraryRoot(BUILTIN_DIR, writable=False))
+        return cls(roots)
+
+    @property
+    def writable_dir(self) -> Path:
+        """The instructor's own library, where recordings, imports and removals happen."""
+        for root in self.roots:
+            if root.writable:
+                return root.path
+        raise LibraryError("no writable library folder (use --library DIR or COACH_LIBRARY)")
+
+    def _folders(self) -> list[tuple[Path, bool]]:
+        """Every exercise folder (first root wins per slug), with its read-only flag."""
+        seen: dict[str, tuple[Path, bool]] = {}
+        for root in self.roots:
+            if not root.path.is_dir():
+                continue
+            for folder in sorted(root.path.iterdir()):
+                if folder.name.startswith(".") or not folder.is_dir():
+                    continue
+                seen.setdefault(folder.name, (folder, not root.writable))
+        return [seen[k] for k in sorted(seen)]
+
+    def scan(self) -> tuple[list[Exercise], list[LibraryError | MetadataError]]:
+        """All readable exercises, sorted by slug, and one error per unreadable folder."""
+        good: list[Exercise] = []
+        bad: list[LibraryError | MetadataError] = []
+        for folder, read_only in self._folders():
+            try:
+                good.append(load_exercise(folder, read_only))
+            except (MetadataError, SlugError) as exc:
+                log.warning("%s", exc)
+                bad.append(exc)
+        return good, bad
+
+    def list(self) -> list[Exercise]:
+        """All readable exercises, sorted by slug (unreadable folders are logged and skipped)."""
+        return self.scan()[0]
+
+    def find_folder(self, name: str) -> tuple[Path, bool] | None:
+        """The folder of an exercise by slug, or None."""
+        slug = check_slug(name)
+        for root in self.roots:
+            folder = root.path / slug
+            if folder.is_dir():
+                return folder, not root.writable
+        return None
+
+    def get(self, name: str) -> Exercise:
+        """An exercise by slug or display name (case-insensitive), takes loaded and checked."""
+        key = name.strip()
+        slug = key.lower()
+        try:
+            check_slug(slug)
+        except SlugError:
+            slug = ""
+        found = self.find_folder(slug) if slug else None
+        if found is None:
+            matches = [e for e in self.list() if e.meta.name.lower() == key.lower()]
+            if not matches:
+                known = ", ".join(e.slug for e in self.list()) or "none"
+                raise LibraryError(f"no exercise called '{name}' in the library "
+                                   f"(known: {known})")
+            found = (matches[0].folder, matches[0].read_only)
+        return load_exercise(found[0], found[1], load_takes=True)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def _own_folder(self, slug: str) -> Path:
+        return self.writable_dir / check_slug(slug)
+
+    def save_meta(self, slug: str, meta: ExerciseMeta, *, replace: bool = False) -> Exercise:
+        """Write an exercise's metadata into the writable library (new unless ``replace``)."""
+        folder = self._own_folder(slug)
+        target = folder / METADATA_FILE
+        if target.exists() and not replace:
+            raise LibraryError(f"{folder}: an exercise '{slug}' already exists there")
+        text = meta_to_toml(meta)
+        read_back = _parse_back(text, target)
+        with atomic_write(target, "w") as handle:
+            handle.write(text)
+        log.info("wrote %s (%s)", target, read_back.name)
+        return load_exercise(folder, read_only=False)
+
+    def ensure_own(self, slug: str, meta: ExerciseMeta | None = None) -> Exercise:
+        """The exercise in the writable library, created from ``meta`` or from a read-only
+        library's copy of the same slug (metadata only: the instructor's takes start afresh)."""
+        folder = self._own_folder(slug)
+        if (folder / METADATA_FILE).exists():
+            return load_exercise(folder, read_only=False)
+        found = self.find_folder(slug)
+        if meta is None and found is not None:
+            meta = read_meta(found[0] / METADATA_FILE)
+        if meta is None:
+            raise LibraryError(f"no exercise '{slug}' yet: give its metadata to create it")
+        return self.save_meta(slug, meta)
+
+    def add_take(self, slug: str, seq: PoseSequence) -> Path:
+        """Save a take after the earlier ones (``takes/take-NNN.npz``), atomically."""
+        from coach.recording import save_recording
+
+        folder = self._own_folder(slug)
+        if not (folder / METADATA_FILE).exists():
+            raise LibraryError(f"{folder}: no exercise '{slug}' in the writable library")
+        check_take(seq, f"take for '{slug}'")
+        existing = take_paths(folder)
+        number = int(TAKE_RE.match(existing[-1].name).group(1)) + 1 if existing else 1
+        target = folder / TAKES_DIR / f"take-{number:03d}.npz"
+        save_recording(seq, target)
+        log.info("saved take %s (%d frames)", target, len(seq))
+        return target
+
+    def remove(self, name: str) -> Path:
+        """Delete an exercise from the writable library; built-in exercises are refused."""
+        found = self.find_folder(name)
+        if found is None:
+            raise LibraryError(f"no exercise called '{name}' in the library")
+        folder, read_only = found
+        if read_only:
+            raise LibraryError(f"{folder}: '{name}' is built in and cannot be removed")
+        trash = Path(tempfile.mkdtemp(prefix=f".removed-{folder.name}.", dir=folder.parent))
+        os.replace(folder, trash / folder.name)
+        shutil.rmtree(trash)
+        log.info("removed %s", folder)
+        return folder
+
+    def export(self, name: str, dest: str | os.PathLike[str]) -> Path:
+        """Write an exercise (metadata, takes, license files) as one zip archive.
+
+        ``dest`` is a ``.zip`` path or a folder that receives ``<slug>.zip``."""
+        exercise = self.get(name)
+        target = Path(dest)
+        if target.is_dir():
+            target = target / f"{exercise.slug}.zip"
+        if target.suffix.lower() != ".zip":
+            raise LibraryError(f"{target}: export writes a .zip archive")
+        with atomic_path(target) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(exercise.folder.rglob("*")):
+                rel = path.relative_to(exercise.folder)
+                if path.is_file() and _allowed_member(rel.as_posix()):
+                    zf.write(path, f"{exercise.slug}/{rel.as_posix()}")
+        return target
+
+    def import_path(self, source: str | os.PathLike[str], *, slug: str | None = None) -> Exercise:
+        """Add an exercise from a folder or an exported zip; checked in full before it appears.
+
+        Refuses an exercise whose slug already exists anywhere in the search path."""
+        source = Path(source)
+        if not source.exists():
+            raise LibraryError(f"{source}: no such file or folder")
+        root = self.writable_dir
+        root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".import.", dir=root))
+        try:
+            if source.is_dir():
+                name = check_slug(slug or source.name)
+                _copy_exercise_folder(source, staging / name)
+            else:
+                name = _unpack_archive(source, staging, slug)
+            load_exercise(staging / name, read_only=False, load_takes=True)
+            if self.find_folder(name) is not None:
+                raise LibraryError(f"an exercise '{name}' already exists in the library "
+                                   "(remove it first, or import under another name)")
+            final = root / name
+            os.rename(staging / name, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        log.info("imported %s as %s", source, final)
+        return load_exercise(final, read_only=False, load_takes=True)
+
+
+def _parse_back(text: str, where: Path) -> ExerciseMeta:
+    from coach.library.meta import parse_meta
+
+    return parse_meta(text, str(where))
+
+
+def _allowed_member(rel: str) -> bool:
+    """Whether a path inside an exercise folder belongs to the exercise (posix, relative)."""
+    parts = PurePosixPath(rel).parts
+    if len(parts) == 1:
+        return parts[0] == METADATA_FILE or bool(EXTRA_FILE_RE.match(parts[0]))
+    return len(parts) == 2 and parts[0] == TAKES_DIR and bool(TAKE_RE.match(parts[1]))
+
+
+def _copy_exercise_folder(source: Path, target: Path) -> None:
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source).as_posix()
+        if path.is_symlink():
+            raise LibraryError(f"{path}: symbolic links are not imported")
+        if path.is_file():
+            if not _allowed_member(rel):
+                if PurePosixPath(rel).name.startswith("."):
+                    continue
+                raise LibraryError(f"{path}: not part of an exercise folder (expected "
+                                   f"{METADATA_FILE}, takes/take-NNN.npz, LICENSE, NOTICE)")
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / rel)
+    if not (target / METADATA_FILE).exists():
+        raise MetadataError(f"{source / METADATA_FILE}: missing (every exercise folder needs one)")
+
+
+def _unpack_archive(source: Path, staging: Path, slug: str | None) -> str:
+    """Check and unpack an exported zip (one top folder) into ``staging``; return its slug."""
+    try:
+        with zipfile.ZipFile(source) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            tops = {PurePosixPath(i.filename).parts[0] for i in infos if i.filename}
+            if len(tops) != 1:
+                raise LibraryError(f"{source}: expected one exercise folder in the archive, "
+                                   f"found {len(tops)}")
+            top = check_slug(tops.pop())
+            name = check_slug(slug or top)
+            total = 0
+            for info in infos:
+                rel = PurePosixPath(info.filename)
+                inner = PurePosixPath(*rel.parts[1:]).as_posix() if len(rel.parts) > 1 else ""
+                if not inner or not _allowed_member(inner):
+                    raise LibraryError(f"{source}: unexpected member {info.filename!r}")
+                total += info.file_size
+                if total > MAX_ARCHIVE_BYTES:
+                    raise LibraryError(f"{source}: unpacks to more than {MAX_ARCHIVE_BYTES} "
+                                       "bytes")
+                out = staging / name / inner
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(out, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise LibraryError(f"{source}: not a readable exercise archive ({exc})") from None
+    return name

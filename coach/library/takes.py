@@ -1,0 +1,212 @@
+"""Preparing an instructor's take: trim the still start and end, check the quality.
+
+Pure numpy on a ``PoseSequence``: no camera, no files. Distances are measured in the image,
+in torso lengths (mid-hip to mid-shoulder), so they do not depend on how far away the
+camera stands.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.landmarks import Landmark
+from coach.library.errors import TakeRejected
+from coach.pose import PoseSequence
+
+log = logging.getLogger(__name__)
+
+L = Landmark
+
+#: The landmarks that must be in the picture for "the whole body in frame", by body part.
+BODY_PARTS: dict[str, tuple[Landmark, ...]] = {
+    "head": (L.NOSE, L.LEFT_EAR, L.RIGHT_EAR),
+    "shoulders": (L.LEFT_SHOULDER, L.RIGHT_SHOULDER),
+    "hands": (L.LEFT_WRIST, L.RIGHT_WRIST),
+    "hips": (L.LEFT_HIP, L.RIGHT_HIP),
+    "knees": (L.LEFT_KNEE, L.RIGHT_KNEE),
+    "feet": (L.LEFT_ANKLE, L.RIGHT_ANKLE),
+}
+KEY_LANDMARKS: tuple[Landmark, ...] = tuple(lm for part in BODY_PARTS.values() for lm in part)
+#: How far outside the picture a landmark may sit and still count as in frame (image units).
+FRAME_MARGIN = 0.02
+#: Fraction of a take's frames that must show a person / the whole body.
+MIN_PRESENT_FRACTION = 0.9
+MIN_IN_FRAME_FRACTION = 0.9
+#: Median visibility every key body part must reach.
+MIN_VISIBILITY = 0.5
+#: Shoulder width / torso length in the image at which a front view turns into a side view.
+#: Measured with the bundled model: facing the camera 0.55-0.8, side-on below 0.3.
+FRONT_VIEW_MIN_RATIO = 0.4
+#: Half-width of the window over which movement speed is measured, in seconds.
+SPEED_WINDOW_S = 0.25
+#: Moving slower than this (torso lengths per second) counts as still ...
+STILL_SPEED = 0.12
+#: ... or slower than this fraction of the take's typical fast movement (95th percentile).
+STILL_FRACTION = 0.15
+#: Still time kept before the first and after the last movement, in seconds.
+TRIM_MARGIN_S = 0.4
+#: Shortest take kept after trimming, in seconds.
+MIN_TAKE_S = 1.0
+
+
+def _torso_length(points_xy: np.ndarray) -> np.ndarray:
+    """(T,) mid-hip to mid-shoulder distance from image points (T, 33, 2)."""
+    mid_sh = (points_xy[:, L.LEFT_SHOULDER] + points_xy[:, L.RIGHT_SHOULDER]) / 2.0
+    mid_hip = (points_xy[:, L.LEFT_HIP] + points_xy[:, L.RIGHT_HIP]) / 2.0
+    return np.linalg.norm(mid_sh - mid_hip, axis=-1)
+
+
+def _image_points(seq: PoseSequence) -> np.ndarray:
+    """(T, 33, 2) image x, y with x scaled by the aspect ratio when the image size is known."""
+    aspect = 1.0 if seq.image_size is None else seq.image_size[0] / seq.image_size[1]
+    return seq.image_xyz[..., :2] * np.array([aspect, 1.0])
+
+
+def movement_speed(seq: PoseSequence) -> np.ndarray:
+    """(T,) speed of the key landmarks in torso lengths per second (NaN without a person).
+
+    The displacement is taken over ``2 * SPEED_WINDOW_S`` seconds, so landmark jitter from
+    frame to frame does not count as movement.
+    """
+    n = len(seq)
+    speed = np.full(n, np.nan)
+    if n < 2:
+        return speed
+    pts = _image_points(seq)[:, list(KEY_LANDMARKS)]
+    torso = np.nanmedian(_torso_length(_image_points(seq))) if seq.present.any() else np.nan
+    if not np.isfinite(torso) or torso <= 0:
+        return speed
+    ts = seq.timestamps_ms / 1000.0
+    lo = np.searchsorted(ts, ts - SPEED_WINDOW_S, side="left")
+    hi = np.minimum(np.searchsorted(ts, ts + SPEED_WINDOW_S, side="right") - 1, n - 1)
+    dt = ts[hi] - ts[lo]
+    disp = np.linalg.norm(pts[hi] - pts[lo], axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        moved = np.nanmedian(np.where(np.isfinite(disp), disp, np.nan), axis=1)
+        speed = np.where(dt > 0, moved / torso / dt, np.nan)
+    return speed
+
+
+def trim_still(seq: PoseSequence, *, keep_still: bool = False) -> PoseSequence:
+    """The take without its still start and end (and frames without a person at either end).
+
+    ``keep_still`` (held postures) only drops the frames without a person. Raises
+    ``TakeRejected`` when nothing is left or, for a movement, when nothing moves.
+    """
+    present = np.flatnonzero(seq.present)
+    if present.size == 0:
+        raise TakeRejected("nobody was seen in the take")
+    first, last = int(present[0]), int(present[-1])
+    if not keep_still:
+        speed = movement_speed(seq)
+        fast = np.nanpercentile(speed, 95) if np.isfinite(speed).any() else 0.0
+        threshold = max(STILL_SPEED, STILL_FRACTION * fast)
+        moving = np.flatnonzero(np.nan_to_num(speed, nan=0.0) > threshold)
+        if moving.size == 0:
+            raise TakeRejected("no movement was found: the person stayed still for the whole "
+                               "take")
+        ts = seq.timestamps_ms
+        start_ms = ts[moving[0]] - TRIM_MARGIN_S * 1000.0
+        stop_ms = ts[moving[-1]] + TRIM_MARGIN_S * 1000.0
+        first = max(first, int(np.searchsorted(ts, start_ms, side="left")))
+        last = min(last, int(np.searchsorted(ts, stop_ms, side="right")) - 1)
+    trimmed = seq.slice(first, last + 1)
+    if trimmed.duration_s < MIN_TAKE_S:
+        raise TakeRejected(f"the take is {trimmed.duration_s:.1f} s long after trimming its "
+                           f"still start and end; at least {MIN_TAKE_S:.0f} s is needed")
+    log.info("trimmed take to frames %d..%d of %d", first, last, len(seq))
+    return trimmed
+
+
+@dataclass(frozen=True)
+class TakeQuality:
+    """What the quality check measured on a take.
+
+    present_fraction: frames with a person / all frames.
+    in_frame_fraction: frames (with a person) whose key landmarks are all inside the picture.
+    out_of_frame: body part -> fraction of frames (with a person) where it leaves the picture.
+    visibility: body part -> median visibility over frames with a person.
+    view_ratio: median shoulder width / torso length in the image.
+    view: the estimated camera view, "front" or "side".
+    problems: reasons to refuse the take, as sentences (empty = good take).
+    """
+
+    present_fraction: float
+    in_frame_fraction: float
+    out_of_frame: dict[str, float]
+    visibility: dict[str, float]
+    view_ratio: float
+    view: str
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong with the take."""
+        return not self.problems
+
+
+def estimate_view(seq: PoseSequence) -> tuple[float, str]:
+    """(shoulder width / torso length in the image, "front" or "side") over frames with a person."""
+    pts = _image_points(seq)
+    width = np.linalg.norm(pts[:, L.LEFT_SHOULDER] - pts[:, L.RIGHT_SHOULDER], axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = width / _torso_length(pts)
+    ratio = ratio[np.isfinite(ratio)]
+    if ratio.size == 0:
+        return float("nan"), "unknown"
+    value = float(np.median(ratio))
+    return value, "front" if value >= FRONT_VIEW_MIN_RATIO else "side"
+
+
+def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQuality:
+    """Measure a take: person present, whole body in frame, visibility, camera view."""
+    n = len(seq)
+    present = seq.present
+    problems: list[str] = []
+    present_fraction = float(present.mean()) if n else 0.0
+    if present_fraction < MIN_PRESENT_FRACTION:
+        problems.append(f"a person is seen in only {present_fraction:.0%} of the frames "
+                        f"(at least {MIN_PRESENT_FRACTION:.0%} needed)")
+    xy = seq.image_xyz[present][..., :2]
+    vis = seq.visibility[present]
+    out_of_frame: dict[str, float] = {}
+    visibility: dict[str, float] = {}
+    inside_all = np.ones(len(xy), dtype=bool)
+    for part, lms in BODY_PARTS.items():
+        p = xy[:, list(lms)]
+        inside = ((p >= -FRAME_MARGIN) & (p <= 1.0 + FRAME_MARGIN)).all(axis=(1, 2))
+        inside_all &= inside
+        out_of_frame[part] = float(1.0 - inside.mean()) if len(xy) else 1.0
+        visibility[part] = float(np.median(vis[:, list(lms)].min(axis=1))) if len(xy) else 0.0
+    in_frame = float(inside_all.mean()) if len(xy) else 0.0
+    if len(xy) and in_frame < MIN_IN_FRAME_FRACTION:
+        worst = max(out_of_frame, key=out_of_frame.get)
+        problems.append(f"the whole body is in the picture in only {in_frame:.0%} of the frames: "
+                        f"the {worst} leave it in {out_of_frame[worst]:.0%} (step back or turn "
+                        "the camera so head to feet fit)")
+    if len(xy):
+        worst = min(visibility, key=visibility.get)
+        if visibility[worst] < MIN_VISIBILITY:
+            problems.append(f"the {worst} are hard to see (median visibility "
+                            f"{visibility[worst]:.2f}, at least {MIN_VISIBILITY} needed): improve "
+                            "the light or remove what hides them")
+    ratio, view = estimate_view(seq)
+    if expected_view is not None and view != "unknown" and view != expected_view:
+        problems.append(f"the camera sees the person from the {view} (shoulder width "
+                        f"{ratio:.2f} of the torso length) but this exercise is filmed from the "
+                        f"{expected_view}")
+    return TakeQuality(present_fraction, in_frame, out_of_frame, visibility, ratio, view,
+                       tuple(problems))
+
+
+def prepare_take(seq: PoseSequence, expected_view: str | None, *,
+                 held: bool = False) -> tuple[PoseSequence, TakeQuality]:
+    """Trim a raw take and check it; raises ``TakeRejected`` with every reason when bad."""
+    trimmed = trim_still(seq, keep_still=held)
+    quality = check_quality(trimmed, expected_view)
+    if not quality.ok:
+        raise TakeRejected("take refused: " + "; ".join(quality.problems))
+    return trimmed, quality
