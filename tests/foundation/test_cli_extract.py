@@ -1,0 +1,93 @@
+"""``coach extract`` as a user runs it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coach.recording import load_recording
+
+COACH = [sys.executable, "-m", "coach"]
+
+
+def run_coach(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COACH, *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_version():
+    result = run_coach("--version")
+    assert result.returncode == 0 and result.stdout.startswith("coach ")
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".json"])
+def test_extract_writes_a_loadable_recording(tmp_path, sample_path, suffix):
+    out = tmp_path / f"squats{suffix}"
+    result = run_coach("extract", sample_path("squats"), "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "65 frames" in result.stdout
+    sequence = load_recording(out)
+    assert len(sequence) == 65 and sequence.has_world and sequence.present.all()
+    assert result.stderr.strip() == "", "no native log chatter on a clean run"
+
+
+def test_extract_image_folder(tmp_path, sample_path):
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    shutil.copy(sample_path("warrior"), folder / "warrior.jpg")
+    out = tmp_path / "stills.npz"
+    result = run_coach("extract", folder, "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert load_recording(out).present.all()
+
+
+def _bad_inputs(tmp_path: Path, sample_path) -> dict[str, Path]:
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is not a video\n")
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    data = sample_path("cam01").read_bytes()
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(data[: len(data) // 4])
+    folder = tmp_path / "no_images"
+    folder.mkdir()
+    (folder / "readme.txt").write_text("nothing to see")
+    return {"missing": tmp_path / "missing.mp4", "text": text, "empty": empty,
+            "truncated": truncated, "folder": folder}
+
+
+@pytest.mark.parametrize("case", ["missing", "text", "empty", "truncated", "folder"])
+def test_bad_input_gives_one_clear_line(tmp_path, sample_path, case):
+    bad = _bad_inputs(tmp_path, sample_path)[case]
+    out = tmp_path / "out" / "run.npz"
+    result = run_coach("extract", bad, "-o", out)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("coach: error: ") and bad.name in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+    assert not out.parent.exists() or not any(out.parent.iterdir())
+
+
+@pytest.mark.parametrize("case", ["missing", "not_zip", "truncated", "wrong_zip"])
+def test_bad_model_gives_one_clear_line(tmp_path, sample_path, case):
+    from coach.backend import default_model_path
+
+    model = tmp_path / f"{case}.task"
+    if case == "not_zip":
+        model.write_text("not a model")
+    elif case == "truncated":
+        model.write_bytes(default_model_path().read_bytes()[:100_000])
+    elif case == "wrong_zip":
+        shutil.make_archive(str(tmp_path / "wrong"), "zip", sample_path("squats").parent)
+        model = (tmp_path / "wrong.zip").rename(model)
+    result = run_coach("extract", sample_path("squats"), "-o", tmp_path / "x.npz",
+                       "--model", model)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert model.name in result.stderr and "Traceback" not in result.stderr

@@ -1,0 +1,105 @@
+"""Frame sources on real files: video, image folder, a stream through the camera source."""
+
+from __future__ import annotations
+
+import shutil
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from coach.errors import InputError
+from coach.sources import (
+    CameraSource,
+    ImageFolderSource,
+    VideoFileSource,
+    open_source,
+)
+
+
+def container_times_ms(path):
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return [float(f.pts * stream.time_base) * 1000 for f in container.decode(stream)]
+
+
+def test_video_timestamps_come_from_the_container(sample_path):
+    path = sample_path("squats")
+    with open_source(path) as source:
+        assert isinstance(source, VideoFileSource)
+        assert source.fps == pytest.approx(5.0)
+        frames = list(source)
+    assert [f.timestamp_ms for f in frames] == pytest.approx(container_times_ms(path))
+    assert frames[1].timestamp_ms == pytest.approx(200.0)
+    assert frames[0].rgb.shape == (1280, 720, 3) and frames[0].rgb.dtype == np.uint8
+    assert all(f.rgb.flags["C_CONTIGUOUS"] for f in frames)
+
+
+def test_padded_rows_are_packed_for_the_model(sample_path):
+    """A width whose decoder rows are padded (1768 px) still gives packed RGB rows."""
+    with open_source(sample_path("multi")) as source:
+        frame = next(iter(source))
+    assert frame.rgb.shape == (994, 1768, 3)
+    assert frame.rgb.flags["C_CONTIGUOUS"]
+
+
+def test_video_source_releases_its_handle_on_early_exit(sample_path):
+    source = open_source(sample_path("dance"))
+    with source:
+        for frame in source:
+            if frame.index == 3:
+                break
+    with pytest.raises(Exception):  # noqa: B017 - any error: the container is closed
+        next(source._container.decode(video=0))
+
+
+def test_image_folder_in_name_order(tmp_path, sample_path):
+    with open_source(sample_path("dance")) as source:
+        for frame in source:
+            if frame.index >= 3:
+                break
+            cv2.imwrite(str(tmp_path / f"img_{2 - frame.index}.png"),
+                        cv2.cvtColor(frame.rgb, cv2.COLOR_RGB2BGR))
+    shutil.copy(sample_path("warrior"), tmp_path / "z_warrior.jpg")
+    (tmp_path / "notes.txt").write_text("not an image")
+    with open_source(tmp_path) as source:
+        assert isinstance(source, ImageFolderSource) and source.still_images
+        frames = list(source)
+    assert [f.index for f in frames] == [0, 1, 2, 3]
+    assert frames[3].rgb.shape == (667, 1000, 3)
+    assert np.all(np.diff([f.timestamp_ms for f in frames]) > 0)
+
+
+def test_camera_source_reads_a_stream(sample_path):
+    """The camera source takes any OpenCV capture target; a file stands in for a stream."""
+    with CameraSource(str(sample_path("squats"))) as source:
+        assert source.is_live
+        frames = list(source)
+    assert len(frames) == 65
+    assert np.all(np.diff([f.timestamp_ms for f in frames]) > 0)
+
+
+@pytest.mark.parametrize("content", [b"", b"this is text, not a video\n"])
+def test_bad_video_files_are_refused(tmp_path, content):
+    path = tmp_path / "clip.mp4"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match="clip.mp4"), open_source(path) as source:
+        list(source)
+
+
+def test_truncated_video_is_refused_or_cut_short(tmp_path, sample_path):
+    data = sample_path("cam01").read_bytes()
+    path = tmp_path / "truncated.mp4"
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(InputError, match="truncated.mp4"), open_source(path) as source:
+        list(source)
+
+
+def test_missing_inputs_are_refused(tmp_path):
+    with pytest.raises(InputError, match="no such"):
+        open_source(tmp_path / "missing.mp4")
+    with pytest.raises(InputError, match="no images"):
+        open_source(tmp_path)
+    with pytest.raises(InputError, match="cannot open"):
+        CameraSource(str(tmp_path / "no_stream.mp4"))
