@@ -1,0 +1,178 @@
+"""Corrective cues: one table of texts, the choice of cues from deviations, and live scheduling.
+
+A deviation is ``(attempt - reference) / tolerance`` per feature (see ``coach.features`` for
+each feature's sign): 1 means at the edge of the tolerance. ``CUE_TEXTS`` maps a feature and
+the sign of its deviation to a short instruction naming a body part and a direction. Left and
+right are always the person's own (the pose model's labels), also when the display is
+mirrored or the person follows the reference as in a mirror.
+
+Order ("spine first"): cues are sorted by region priority (``REGION_PRIORITY``: spine, neck,
+shoulders, hips, legs, arms), then by severity (|deviation| x feature weight).
+
+``CueScheduler`` (live) shows one cue at a time: a cue appears after its deviation stays above
+``on_threshold`` for ``confirm_ms``, stays at least ``min_display_ms``, and goes only when its
+deviation falls below ``off_threshold`` (hysteresis) or, once the minimum time is over, when a
+spine cue pre-empts a cue of another region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.features import SPECS
+
+#: (feature or topic, sign of the deviation) -> text. "+" = the attempt's value is larger.
+CUE_TEXTS: dict[tuple[str, str], str] = {
+    ("trunk_flexion_deg", "+"): "Lengthen your spine, you are bending forward",
+    ("trunk_flexion_deg", "-"): "Bring your chest forward a little, you are leaning back",
+    ("lateral_bend_deg", "+"): "Straighten your trunk, you are leaning to your left",
+    ("lateral_bend_deg", "-"): "Straighten your trunk, you are leaning to your right",
+    ("axial_twist_deg", "+"): "Turn your chest further to the right",
+    ("axial_twist_deg", "-"): "Turn your chest further to the left",
+    ("spine_curve_deg", "+"): "Lengthen your spine, your upper back is rounding",
+    ("spine_curve_deg", "-"): "Let your spine soften and follow the movement",
+    ("neck_flexion_deg", "+"): "Draw your chin back, your head is pushed forward",
+    ("neck_flexion_deg", "-"): "Let your head come forward, in line with your spine",
+    ("neck_lateral_deg", "+"): "Bring your head upright, it tilts to your left",
+    ("neck_lateral_deg", "-"): "Bring your head upright, it tilts to your right",
+    ("shoulder_level_deg", "+"): "Level your shoulders: your left is high",
+    ("shoulder_level_deg", "-"): "Level your shoulders: your left is low",
+    ("hip_level_deg", "+"): "Level your hips: your left hip is high",
+    ("hip_level_deg", "-"): "Level your hips: your left hip is low",
+    ("left_shoulder_deg", "+"): "Lower your left arm",
+    ("left_shoulder_deg", "-"): "Raise your left arm higher",
+    ("right_shoulder_deg", "+"): "Lower your right arm",
+    ("right_shoulder_deg", "-"): "Raise your right arm higher",
+    ("left_hip_deg", "+"): "Fold a little more at your left hip",
+    ("left_hip_deg", "-"): "Open your left hip, stand taller",
+    ("right_hip_deg", "+"): "Fold a little more at your right hip",
+    ("right_hip_deg", "-"): "Open your right hip, stand taller",
+    ("left_elbow_deg", "+"): "Bend your left elbow more",
+    ("left_elbow_deg", "-"): "Straighten your left arm",
+    ("right_elbow_deg", "+"): "Bend your right elbow more",
+    ("right_elbow_deg", "-"): "Straighten your right arm",
+    ("left_knee_deg", "+"): "Bend your left knee more",
+    ("left_knee_deg", "-"): "Straighten your left knee",
+    ("right_knee_deg", "+"): "Bend your right knee more",
+    ("right_knee_deg", "-"): "Straighten your right knee",
+    ("tempo", "+"): "Slow down",
+    ("tempo", "-"): "You can move a little faster",
+    ("coverage", "-"): "Carry the movement through to the end",
+}
+
+#: Region order for choosing the first cue: spine first.
+REGION_PRIORITY: tuple[str, ...] = ("spine", "neck", "shoulders", "hips", "legs", "arms")
+
+#: Deviation (tolerance units) from which a feature gets a cue.
+CUE_THRESHOLD = 1.0
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One instruction.
+
+    key: (feature or topic, "+"/"-"), the ``CUE_TEXTS`` key.
+    region: body region ("tempo" for tempo and coverage cues).
+    severity: |deviation| in tolerance units, times the feature weight when ranked.
+    """
+
+    key: tuple[str, str]
+    text: str
+    region: str
+    severity: float
+
+    @property
+    def feature(self) -> str:
+        """The feature (or topic) this cue is about."""
+        return self.key[0]
+
+
+def cue(feature: str, sign: str, severity: float) -> Cue:
+    """The cue for ``feature`` deviating in direction ``sign`` ("+" or "-")."""
+    text = CUE_TEXTS[(feature, sign)]
+    region = SPECS[feature].region if feature in SPECS else "tempo"
+    return Cue((feature, sign), text, region, float(severity))
+
+
+def _rank(c: Cue, weight: float) -> tuple[int, float]:
+    priority = REGION_PRIORITY.index(c.region) if c.region in REGION_PRIORITY else len(
+        REGION_PRIORITY)
+    return priority, -c.severity * weight
+
+
+def cues_for_deviation(names: Sequence[str], deviation: np.ndarray,
+                       weights: np.ndarray | Mapping[str, float] | None = None,
+                       threshold: float = CUE_THRESHOLD) -> list[Cue]:
+    """Cues for signed deviations (F,) in tolerance units, spine first, then by severity.
+
+    NaN deviations give no cue. ``weights`` (F,) or by name (default: the catalogue's).
+    """
+    dev = np.asarray(deviation, dtype=np.float64)
+    if dev.shape != (len(names),):
+        raise ValueError(f"deviation: expected shape ({len(names)},), got {dev.shape}")
+    if weights is None:
+        w = [SPECS[n].weight for n in names]
+    elif isinstance(weights, Mapping):
+        w = [float(weights.get(n, SPECS[n].weight)) for n in names]
+    else:
+        w = list(np.asarray(weights, dtype=np.float64))
+    ranked = []
+    for name, d, wf in zip(names, dev, w, strict=True):
+        if np.isfinite(d) and abs(d) >= threshold and wf > 0:
+            c = cue(name, "+" if d > 0 else "-", abs(d))
+            ranked.append((_rank(c, wf), c))
+    ranked.sort(key=lambda item: item[0])
+    return [c for _, c in ranked]
+
+
+class CueScheduler:
+    """Live cue choice: one cue at a time, spine first, with hysteresis and a minimum display.
+
+    ``update(cues, timestamp_ms)`` takes the frame's candidate cues (ordered as by
+    ``cues_for_deviation``, severities in tolerance units) and returns the cue to show or None.
+    """
+
+    def __init__(self, on_threshold: float = 1.5, off_threshold: float = 1.0,
+                 min_display_ms: float = 2500.0, confirm_ms: float = 400.0) -> None:
+        if off_threshold > on_threshold:
+            raise ValueError("off_threshold must not exceed on_threshold")
+        self.on_threshold = on_threshold
+        self.off_threshold = off_threshold
+        self.min_display_ms = min_display_ms
+        self.confirm_ms = confirm_ms
+        self.reset()
+
+    def reset(self) -> None:
+        """No cue shown, nothing pending."""
+        self.current: Cue | None = None
+        self._shown_ms = 0.0
+        self._pending: tuple[str, str] | None = None
+        self._pending_ms = 0.0
+
+    def update(self, cues: Sequence[Cue], timestamp_ms: float) -> Cue | None:
+        """The cue to show at ``timestamp_ms``."""
+        severity = {c.key: c.severity for c in cues}
+        strong = [c for c in cues if c.severity >= self.on_threshold]
+        if self.current is not None:
+            held = timestamp_ms - self._shown_ms
+            still = severity.get(self.current.key, 0.0) >= self.off_threshold
+            if held < self.min_display_ms:
+                return self.current
+            spine_waiting = self.current.region != "spine" and any(
+                c.region == "spine" for c in strong)
+            if still and not spine_waiting:
+                self.current = next(c for c in cues if c.key == self.current.key)
+                return self.current
+            self.current = None
+        best = strong[0] if strong else None
+        if best is None:
+            self._pending = None
+            return None
+        if self._pending != best.key:
+            self._pending, self._pending_ms = best.key, timestamp_ms
+        if timestamp_ms - self._pending_ms >= self.confirm_ms:
+            self.current, self._shown_ms, self._pending = best, timestamp_ms, None
+        return self.current

@@ -1,0 +1,451 @@
+"""Spine and joint features per frame, in degrees, from a ``PoseSequence``.
+
+Two planes:
+- ``"world"`` (sequences with world landmarks): 3D angles measured in a body frame built from
+  an estimated vertical ("up") and the hip line, so where the camera stands does not change
+  them, and rotating, moving or scaling the body leaves them unchanged.
+- ``"image"`` (image landmarks only, e.g. imported KERAAL recordings): the same names where
+  the 2D projection means the same thing for a camera facing the person (lateral bend,
+  shoulder and hip level, joint angles); sagittal and twist features are not measurable and
+  are left out. Image x is scaled by the aspect ratio when ``image_size`` is known.
+
+Sign conventions (left and right are the person's own, as labelled by the pose model):
+- trunk_flexion_deg: trunk (mid-hip -> mid-shoulder) against vertical in the sagittal plane,
+  positive = bending forward.
+- lateral_bend_deg: trunk against vertical in the frontal plane, positive = leaning to the
+  person's left.
+- axial_twist_deg: shoulder line against hip line about the vertical, positive = chest turned
+  to the person's left of the hips.
+- spine_curve_deg: 3D angle between trunk and neck (mid-shoulder -> mid-ear), 0 = ears,
+  shoulders and hips in one line; larger = more curved (a rounded upper back, head forward).
+- neck_flexion_deg / neck_lateral_deg: neck relative to the trunk line, positive = head
+  forward / tilted to the person's left.
+- shoulder_level_deg / hip_level_deg: the line right -> left against horizontal, positive =
+  the left side is higher.
+- <side>_shoulder_deg: angle hip-shoulder-elbow, 0 = arm along the trunk, 180 = overhead.
+- <side>_elbow_deg, <side>_hip_deg, <side>_knee_deg: included angle, 180 = straight.
+
+Measured on the real sample clips with the bundled model (see DESIGN.md): across four camera
+views of one movement the mean absolute difference is about 8 deg for lateral bend, 10 for
+trunk flexion (with an estimated vertical), neck relative to trunk, hips and shoulders; 15-18
+for knees, 11-22 for elbows and 24 for axial twist (mostly a constant offset per view). The
+first group is marked ``view_robust`` and weighs more by default; the rest want a reference
+filmed from a similar angle. "Up" estimated from the first still second (ankles -> hips)
+came within 3-8 deg of gravity on the pose2sim clips, whose cameras pitch 18-23 deg.
+
+Whole-body left-right mirrored frames (the model sometimes flips the whole body, depth
+included) are found as jumps of the body's facing direction above ``MIRROR_JUMP_DEG`` between
+consecutive frames; the frames on the minority side of such jumps become NaN.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.landmarks import REGIONS, Landmark
+from coach.pose import FramePose, PoseSequence
+
+log = logging.getLogger(__name__)
+
+L = Landmark
+
+#: Default "up" in MediaPipe world (camera) axes: y points down.
+CAMERA_UP = np.array([0.0, -1.0, 0.0])
+CAMERA_UP.setflags(write=False)
+#: An estimated vertical further than this from the camera's -y is not trusted (lying poses).
+MAX_UP_TILT_DEG = 40.0
+#: Seconds of the start used to estimate "up" (the person standing or sitting still).
+UP_WINDOW_S = 1.0
+#: A jump of the facing direction above this between consecutive frames marks a mirrored frame.
+MIRROR_JUMP_DEG = 60.0
+#: Ankles must be at least this visible to use ankles -> shoulders as the vertical.
+ANKLE_VISIBILITY = 0.5
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One feature: what it measures, its unit and sign, and how it is compared.
+
+    region: one of ``coach.landmarks.REGIONS``.
+    view_robust: agrees within about 10 deg across camera views (measured, see module doc).
+    planes: planes in which it is computed ("world", "image").
+    default_tolerance: deviation (in ``unit``) that counts as "at the edge" when a reference
+        has one take; ``min_tolerance`` is the floor for spreads from several takes.
+    weight: default weight in alignment and scoring.
+    mirror_name, mirror_sign: the feature's value in the mirror image is
+        ``mirror_sign * value`` of ``mirror_name`` (left/right twins swap, signed lateral
+        features change sign).
+    landmarks: the landmarks it is computed from (its confidence is their lowest visibility).
+    """
+
+    name: str
+    unit: str
+    region: str
+    sign: str
+    description: str
+    view_robust: bool
+    planes: tuple[str, ...]
+    default_tolerance: float
+    min_tolerance: float
+    weight: float
+    mirror_name: str
+    mirror_sign: float
+    landmarks: tuple[Landmark, ...]
+
+
+_TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+_NECK = _TRUNK + (L.LEFT_EAR, L.RIGHT_EAR)
+_BOTH = ("world", "image")
+_WORLD = ("world",)
+
+
+def _spec(name: str, region: str, sign: str, description: str, robust: bool,
+          planes: tuple[str, ...], tol: float, weight: float, mirror_name: str | None,
+          mirror_sign: float, landmarks: tuple[Landmark, ...]) -> FeatureSpec:
+    return FeatureSpec(name, "deg", region, sign, description, robust, planes, tol, tol / 2.0,
+                       weight, mirror_name or name, mirror_sign, landmarks)
+
+
+def _sided(side: str, joint: str, region: str, sign: str, description: str, tol: float,
+           weight: float, landmarks: tuple[str, str, str]) -> FeatureSpec:
+    other = "right" if side == "left" else "left"
+    lms = tuple(L[f"{side.upper()}_{p}"] for p in landmarks)
+    return _spec(f"{side}_{joint}_deg", region, sign, description.format(side=side), False,
+                 _BOTH, tol, weight, f"{other}_{joint}_deg", 1.0, lms)
+
+
+#: The feature catalogue, in the column order of ``FeatureTrack.values`` (world plane).
+FEATURES: tuple[FeatureSpec, ...] = (
+    _spec("trunk_flexion_deg", "spine", "+ = bending forward",
+          "Trunk (mid-hip to mid-shoulder) against vertical, sagittal plane", True, _WORLD,
+          15.0, 2.0, None, 1.0, _TRUNK),
+    _spec("lateral_bend_deg", "spine", "+ = leaning to the person's left",
+          "Trunk against vertical, frontal plane", True, _BOTH, 12.0, 2.0, None, -1.0, _TRUNK),
+    _spec("axial_twist_deg", "spine", "+ = chest turned to the person's left",
+          "Shoulder line against hip line about the vertical", False, _WORLD, 25.0, 0.5,
+          None, -1.0, _TRUNK),
+    _spec("spine_curve_deg", "spine", "0 = ears, shoulders, hips in line; + = curved",
+          "3D angle between trunk and neck (ears - shoulders - hips)", True, _WORLD, 15.0, 1.0,
+          None, 1.0, _NECK),
+    _spec("neck_flexion_deg", "neck", "+ = head forward of the trunk line",
+          "Neck (mid-shoulder to mid-ear) relative to the trunk, sagittal plane", True, _WORLD,
+          15.0, 1.0, None, 1.0, _NECK),
+    _spec("neck_lateral_deg", "neck", "+ = head tilted to the person's left",
+          "Neck relative to the trunk, frontal plane", True, _BOTH, 15.0, 1.0, None, -1.0,
+          _NECK),
+    _spec("shoulder_level_deg", "shoulders", "+ = left shoulder higher",
+          "Shoulder line (right to left) against horizontal", True, _BOTH, 10.0, 1.5, None,
+          -1.0, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
+    _sided("left", "shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
+           "Angle hip-shoulder-elbow, {side} side", 25.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
+    _sided("right", "shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
+           "Angle hip-shoulder-elbow, {side} side", 25.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
+    _spec("hip_level_deg", "hips", "+ = left hip higher",
+          "Hip line (right to left) against horizontal", True, _BOTH, 10.0, 1.0, None, -1.0,
+          (L.LEFT_HIP, L.RIGHT_HIP)),
+    _sided("left", "hip", "hips", "180 = straight", "Angle shoulder-hip-knee, {side} side",
+           25.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
+    _sided("right", "hip", "hips", "180 = straight", "Angle shoulder-hip-knee, {side} side",
+           25.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
+    _sided("left", "elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist, {side} side",
+           30.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
+    _sided("right", "elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist, {side} side",
+           30.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
+    _sided("left", "knee", "legs", "180 = straight", "Angle hip-knee-ankle, {side} side",
+           25.0, 0.6, ("HIP", "KNEE", "ANKLE")),
+    _sided("right", "knee", "legs", "180 = straight", "Angle hip-knee-ankle, {side} side",
+           25.0, 0.6, ("HIP", "KNEE", "ANKLE")),
+)
+
+SPECS: dict[str, FeatureSpec] = {s.name: s for s in FEATURES}
+assert all(s.region in REGIONS for s in FEATURES)
+assert all(s.mirror_name in SPECS for s in FEATURES)
+
+
+def feature_names(plane: str) -> tuple[str, ...]:
+    """Names of the features computed in ``plane`` ("world" or "image"), in column order."""
+    if plane not in ("world", "image"):
+        raise ValueError(f"plane: expected 'world' or 'image', got {plane!r}")
+    return tuple(s.name for s in FEATURES if plane in s.planes)
+
+
+def mirror_indices(names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(permutation (F,), signs (F,)) so that ``values[..., perm] * signs`` is the mirror image."""
+    index = {n: i for i, n in enumerate(names)}
+    perm = np.array([index[SPECS[n].mirror_name] for n in names], dtype=np.int64)
+    signs = np.array([SPECS[n].mirror_sign for n in names], dtype=np.float64)
+    return perm, signs
+
+
+@dataclass(frozen=True)
+class FeatureTrack:
+    """Features over time.
+
+    values: (T, F) in each feature's unit (degrees); NaN where not measurable.
+    confidence: (T, F) in [0, 1], the lowest visibility of the landmarks each feature uses;
+        0 where the value is NaN.
+    names: (F,) feature names, see ``FEATURES``.
+    timestamps_ms: (T,) frame times.
+    plane: "world" or "image".
+    up: (3,) the unit vertical used, in camera axes (world plane), or None (image plane).
+    mirrored: (T,) bool, frames dropped as whole-body mirrored.
+    """
+
+    values: np.ndarray
+    confidence: np.ndarray
+    names: tuple[str, ...]
+    timestamps_ms: np.ndarray
+    plane: str
+    up: np.ndarray | None = None
+    mirrored: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        t = len(self.timestamps_ms)
+        for name in ("values", "confidence", "timestamps_ms", "up", "mirrored"):
+            arr = getattr(self, name)
+            if arr is None:
+                continue
+            arr = np.array(arr, dtype=bool if name == "mirrored" else np.float64, copy=True)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if self.mirrored is None:
+            arr = np.zeros(t, dtype=bool)
+            arr.setflags(write=False)
+            object.__setattr__(self, "mirrored", arr)
+        shape = (t, len(self.names))
+        if self.values.shape != shape or self.confidence.shape != shape:
+            raise ValueError(f"values/confidence: expected shape {shape}, got "
+                             f"{self.values.shape} and {self.confidence.shape}")
+        if self.plane not in ("world", "image"):
+            raise ValueError(f"plane: expected 'world' or 'image', got {self.plane!r}")
+
+    def __len__(self) -> int:
+        return len(self.timestamps_ms)
+
+    def column(self, name: str) -> np.ndarray:
+        """(T,) values of one feature."""
+        return self.values[:, self.names.index(name)]
+
+    @property
+    def usable(self) -> np.ndarray:
+        """(T,) bool: frames where at least half the features are measurable."""
+        if not self.names:
+            return np.zeros(len(self), dtype=bool)
+        return np.isfinite(self.values).sum(axis=1) * 2 >= len(self.names)
+
+
+# --- geometry on (..., 3) arrays, NaN in -> NaN out -------------------------------------------
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 1e-9, v / n, np.nan)
+
+
+def _angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Angle in degrees between vectors (..., D)."""
+    dot = np.sum(_unit(a) * _unit(b), axis=-1)
+    return np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=-1)
+
+
+def _mid(p: np.ndarray, a: Landmark, b: Landmark) -> np.ndarray:
+    return (p[..., a, :] + p[..., b, :]) / 2.0
+
+
+def _frame_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame horizontal unit axes (left, forward) of the body from the hip line, (T, 3)."""
+    hip_lr = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
+    left = _unit(hip_lr - _dot(hip_lr, up)[:, None] * up)
+    forward = _unit(np.cross(left, up))
+    return left, forward
+
+
+def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
+    """World-plane feature columns from world landmarks p (T, 33, 3) and unit up (3,)."""
+    left, fwd = _frame_axes(p, up)
+    mid_hip = _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
+    mid_sh = _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    mid_ear = _mid(p, L.LEFT_EAR, L.RIGHT_EAR)
+    trunk = mid_sh - mid_hip
+    neck = mid_ear - mid_sh
+    t_up, n_up = _dot(trunk, up), _dot(neck, up)
+    flex = np.degrees(np.arctan2(_dot(trunk, fwd), t_up))
+    lat = np.degrees(np.arctan2(_dot(trunk, left), t_up))
+    sh = p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER]
+    hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
+    sh_h = sh - _dot(sh, up)[:, None] * up
+    hp_h = hp - _dot(hp, up)[:, None] * up
+    twist = np.degrees(np.arctan2(_dot(np.cross(hp_h, sh_h), up), _dot(hp_h, sh_h)))
+    out = {
+        "trunk_flexion_deg": flex,
+        "lateral_bend_deg": lat,
+        "axial_twist_deg": twist,
+        "spine_curve_deg": _angle_between(trunk, neck),
+        "neck_flexion_deg": np.degrees(np.arctan2(_dot(neck, fwd), n_up)) - flex,
+        "neck_lateral_deg": np.degrees(np.arctan2(_dot(neck, left), n_up)) - lat,
+        "shoulder_level_deg": np.degrees(np.arctan2(_dot(sh, up), np.linalg.norm(sh_h, axis=-1))),
+        "hip_level_deg": np.degrees(np.arctan2(_dot(hp, up), np.linalg.norm(hp_h, axis=-1))),
+    }
+    out.update(_joint_values(p))
+    return out
+
+
+def _joint_values(p: np.ndarray) -> dict[str, np.ndarray]:
+    """Included joint angles (degrees) on both sides from points p (T, 33, D)."""
+    out = {}
+    for spec in FEATURES:
+        if spec.name.startswith(("left_", "right_")):
+            a, b, c = spec.landmarks
+            out[spec.name] = _angle_between(p[:, a] - p[:, b], p[:, c] - p[:, b])
+    return out
+
+
+def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:
+    """Image-plane feature columns from 2D points p (T, 33, 2) (x right, y down, same scale)."""
+    up = np.array([0.0, -1.0])
+    lr = (p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]) + (p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER])
+    left = np.stack([np.sign(lr[:, 0]), np.zeros(len(p))], axis=-1)
+    left[left[:, 0] == 0] = np.nan
+    trunk = _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
+    neck = _mid(p, L.LEFT_EAR, L.RIGHT_EAR) - _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    lat = np.degrees(np.arctan2(_dot(trunk, left), _dot(trunk, up)))
+    sh = p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER]
+    hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
+    out = {
+        "lateral_bend_deg": lat,
+        "neck_lateral_deg": np.degrees(np.arctan2(_dot(neck, left), _dot(neck, up))) - lat,
+        "shoulder_level_deg": np.degrees(np.arctan2(_dot(sh, up), np.abs(sh[:, 0]))),
+        "hip_level_deg": np.degrees(np.arctan2(_dot(hp, up), np.abs(hp[:, 0]))),
+    }
+    out.update(_joint_values(p))
+    return out
+
+
+def _confidence(visibility: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    """(T, F) lowest visibility of the landmarks each feature uses."""
+    cols = [visibility[:, list(SPECS[n].landmarks)].min(axis=1) for n in names]
+    return np.clip(np.stack(cols, axis=1), 0.0, 1.0) if cols else np.zeros((len(visibility), 0))
+
+
+def _image_points(seq_image_xyz: np.ndarray, image_size: tuple[int, int] | None) -> np.ndarray:
+    aspect = 1.0 if image_size is None else image_size[0] / image_size[1]
+    return seq_image_xyz[..., :2] * np.array([aspect, 1.0])
+
+
+def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np.ndarray,
+                window_s: float = UP_WINDOW_S) -> np.ndarray:
+    """Unit vertical (3,) in camera axes from the first ``window_s`` seconds with a person.
+
+    Uses mid-ankle -> mid-hip where the ankles are visible (standing: the legs, so that a
+    habitual trunk lean is not taken as vertical), else mid-hip -> mid-shoulder (sitting).
+    Falls back to the camera's -y when nothing usable is found or the estimate leans more
+    than ``MAX_UP_TILT_DEG`` from it (lying or kneeling starts).
+    """
+    present = np.isfinite(world_xyz).all(axis=2).any(axis=1)
+    idx = np.flatnonzero(present)
+    if idx.size == 0:
+        return CAMERA_UP.copy()
+    first = timestamps_ms[idx[0]]
+    idx = idx[timestamps_ms[idx] <= first + window_s * 1000.0]
+    p = world_xyz[idx]
+    mid_hip = _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
+    ankles_seen = visibility[idx][:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]].min(axis=1) >= ANKLE_VISIBILITY
+    v = np.where(ankles_seen[:, None], _unit(mid_hip - _mid(p, L.LEFT_ANKLE, L.RIGHT_ANKLE)),
+                 _unit(_mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - mid_hip))
+    v = v[np.isfinite(v).all(axis=1)]
+    if len(v) == 0:
+        return CAMERA_UP.copy()
+    up = _unit(np.median(v, axis=0))
+    tilt = float(_angle_between(up, CAMERA_UP))
+    if not np.isfinite(tilt) or tilt > MAX_UP_TILT_DEG:
+        log.info("estimated vertical leans %.0f deg from the camera's; using the camera's", tilt)
+        return CAMERA_UP.copy()
+    return up
+
+
+def facing_deg(world_xyz: np.ndarray, up: np.ndarray) -> np.ndarray:
+    """(T,) heading of the body's forward direction about ``up``, degrees in (-180, 180]."""
+    _, fwd = _frame_axes(world_xyz, up)
+    e1 = _unit(np.array([1.0, 0.0, 0.0]) - up[0] * up)
+    e2 = np.cross(up, e1)
+    return np.degrees(np.arctan2(_dot(fwd, e2), _dot(fwd, e1)))
+
+
+def mirrored_frames(world_xyz: np.ndarray, up: np.ndarray,
+                    jump_deg: float = MIRROR_JUMP_DEG) -> np.ndarray:
+    """(T,) bool: frames on the minority side of facing-direction jumps above ``jump_deg``.
+
+    The facing direction is followed across frames with a person; each jump toggles between
+    two states, and the state holding fewer frames is taken as the model's mirrored output.
+    """
+    heading = facing_deg(world_xyz, up)
+    valid = np.flatnonzero(np.isfinite(heading))
+    out = np.zeros(len(heading), dtype=bool)
+    if valid.size < 2:
+        return out
+    h = heading[valid]
+    jumps = np.abs((np.diff(h) + 180.0) % 360.0 - 180.0) > jump_deg
+    if not jumps.any():
+        return out
+    state = np.concatenate([[0], np.cumsum(jumps) % 2])
+    minority = 1 if (state == 1).sum() <= (state == 0).sum() else 0
+    out[valid[state == minority]] = True
+    return out
+
+
+def compute_features(seq: PoseSequence, up: np.ndarray | None = None,
+                     drop_mirrored: bool = True) -> FeatureTrack:
+    """Features of every frame of ``seq``.
+
+    World plane when ``seq.has_world``, else image plane. ``up`` (3,) overrides the vertical
+    estimated from the still start. Mirrored frames become NaN when ``drop_mirrored``.
+    """
+    ts = seq.timestamps_ms
+    if seq.has_world:
+        names = feature_names("world")
+        world = seq.world_xyz
+        if up is None:
+            up = estimate_up(world, seq.visibility, ts)
+        up = _unit(np.asarray(up, dtype=np.float64))
+        cols = _world_values(world, up)
+        mirrored = mirrored_frames(world, up) if drop_mirrored and len(seq) else None
+        plane = "world"
+    else:
+        names = feature_names("image")
+        cols = _image_values(_image_points(seq.image_xyz, seq.image_size))
+        mirrored, up, plane = None, None, "image"
+    values = np.stack([cols[n] for n in names], axis=1) if len(seq) else np.empty((0, len(names)))
+    conf = _confidence(seq.visibility, names) if len(seq) else np.empty((0, len(names)))
+    if mirrored is not None and mirrored.any():
+        log.info("%s: dropped %d whole-body mirrored frames", seq.source or "sequence",
+                 int(mirrored.sum()))
+        values = values.copy()
+        values[mirrored] = np.nan
+    conf = np.where(np.isfinite(values), conf, 0.0)
+    return FeatureTrack(values, conf, names, ts, plane, up, mirrored)
+
+
+def frame_features(frame: FramePose, up: np.ndarray | None,
+                   image_size: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Features of one frame: (values (F,), confidence (F,)), plane as for a sequence.
+
+    ``up`` is the world vertical (3,) (ignored in the image plane; None = camera -y).
+    """
+    vis = frame.visibility[None]
+    if frame.world_xyz is not None:
+        names = feature_names("world")
+        u = CAMERA_UP if up is None else _unit(np.asarray(up, dtype=np.float64))
+        cols = _world_values(frame.world_xyz[None], u)
+    else:
+        names = feature_names("image")
+        cols = _image_values(_image_points(frame.image_xyz[None], image_size))
+    values = np.array([cols[n][0] for n in names])
+    conf = _confidence(vis, names)[0]
+    return values, np.where(np.isfinite(values), conf, 0.0)

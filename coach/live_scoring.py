@@ -1,0 +1,258 @@
+"""Live scoring, one camera frame at a time, at a cost per frame independent of session length.
+
+``LiveScorer.update(frame)``: One Euro smoothing -> features of the frame (world plane when
+both the frame and the template have world landmarks, else image plane) -> mirrored-frame
+check (a facing jump above ``MIRROR_JUMP_DEG`` from the last accepted frame; a new facing
+that lasts ``MIRROR_ACCEPT_MS`` is accepted as a real turn) -> online alignment (where in the
+reference the person is) -> deviation per feature from the reference at that moment, in
+tolerance units -> score 0-100 per region and overall -> the cue to show (``CueScheduler``).
+
+"Up" is estimated from the first ``UP_WINDOW_S`` seconds with a person (the setup and
+countdown, standing or sitting still) as for files, then fixed.
+
+Every frame with a person is also kept (float32, about 1.6 kB per frame) so that
+``summary()`` can score the whole session with ``coach.scoring.score``, exactly as a file
+would be scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from coach.align import OnlineAligner, ReferenceModel
+from coach.cues import Cue, CueScheduler, cues_for_deviation
+from coach.errors import NotEnoughPoseError
+from coach.features import (
+    MIRROR_JUMP_DEG,
+    UP_WINDOW_S,
+    estimate_up,
+    facing_deg,
+    feature_names,
+    frame_features,
+)
+from coach.landmarks import NUM_LANDMARKS
+from coach.pose import FramePose, PoseSequence
+from coach.scoring import ScoreReport, feature_score, region_masks, score, weighted_mean
+from coach.smoothing import LandmarkSmoother
+from coach.template import Template
+
+#: A new facing direction held this long is a real turn, not a mirrored frame.
+MIRROR_ACCEPT_MS = 500.0
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """The scorer's view of one live frame.
+
+    scored: False when nobody usable was in view (or the frame was a mirrored detection);
+        then score, regions and deviation say nothing new.
+    score: 0-100 for this frame, None when not scored.
+    regions: region -> 0-100 (None when not measurable).
+    deviation: (F,) signed deviation per template feature, tolerance units (NaN = unknown).
+    reference_index: aligned template moment (index into ``template.pose`` for the ghost),
+        None before the first scored frame.
+    progress: 0..1 through the reference.
+    cue: the cue to show now (held across frames by the scheduler), or None.
+    """
+
+    timestamp_ms: float
+    scored: bool
+    score: float | None
+    regions: MappingProxyType
+    deviation: np.ndarray
+    reference_index: int | None
+    progress: float
+    cue: Cue | None
+
+    @property
+    def cue_text(self) -> str | None:
+        """The current cue's text, or None."""
+        return None if self.cue is None else self.cue.text
+
+
+class _Buffer:
+    """Growing float32 store of frames for the end-of-session summary (amortised O(1))."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self._cap = 0
+        self.image = np.empty((0, NUM_LANDMARKS, 3), np.float32)
+        self.world = np.empty((0, NUM_LANDMARKS, 3), np.float32)
+        self.vis = np.empty((0, NUM_LANDMARKS), np.float32)
+        self.ts = np.empty(0, np.float64)
+        self.people = np.empty(0, np.int64)
+        self.has_world = True
+
+    def append(self, frame: FramePose) -> None:
+        if self.n == self._cap:
+            self._cap = max(256, 2 * self._cap)
+            for name in ("image", "world", "vis", "ts", "people"):
+                old = getattr(self, name)
+                new = np.empty((self._cap,) + old.shape[1:], old.dtype)
+                new[: self.n] = old[: self.n]
+                setattr(self, name, new)
+        i = self.n
+        self.image[i] = frame.image_xyz
+        self.vis[i] = frame.visibility
+        self.ts[i] = frame.timestamp_ms
+        self.people[i] = frame.people_seen
+        if frame.world_xyz is None:
+            self.has_world = False
+        else:
+            self.world[i] = frame.world_xyz
+        self.n += 1
+
+    def sequence(self, source: str, image_size: tuple[int, int] | None) -> PoseSequence:
+        n = self.n
+        ts = self.ts[:n]
+        fps = 1000.0 / float(np.median(np.diff(ts))) if n > 1 else 30.0
+        return PoseSequence(self.image[:n], self.vis[:n],
+                            self.world[:n] if self.has_world else None, ts, fps, source,
+                            image_size, self.people[:n])
+
+
+class LiveScorer:
+    """Scores a live session frame by frame against ``template``.
+
+    mirror: compare with the reference's mirror image (the person follows as in a mirror).
+    image_size: (width, height) of the camera frames, for image-plane angles.
+    """
+
+    def __init__(self, template: Template, mirror: bool = False,
+                 image_size: tuple[int, int] | None = None, source: str = "live") -> None:
+        self.template = template
+        self.mirror = bool(mirror)
+        self.image_size = image_size
+        self.source = source
+        self._smoother = LandmarkSmoother()
+        self._scheduler = CueScheduler()
+        self._aligners: dict[str, tuple[Template, OnlineAligner, dict, np.ndarray]] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Start the session again (pose history, alignment, cues, vertical)."""
+        self._smoother.reset()
+        self._scheduler.reset()
+        self._aligners.clear()
+        self._buffer = _Buffer()
+        self._up_frames: list[np.ndarray] = []
+        self._up_vis: list[np.ndarray] = []
+        self._up_ts: list[float] = []
+        self._up: np.ndarray | None = None
+        self._first_ms: float | None = None
+        self._heading: float | None = None
+        self._flip_since: float | None = None
+        self._last: LiveFrame | None = None
+
+    def _setup(self, plane: str) -> tuple[Template, OnlineAligner, dict, np.ndarray]:
+        if plane not in self._aligners:
+            tmpl = self.template.in_plane(plane)
+            if self.mirror:
+                tmpl = tmpl.mirrored()
+            model = ReferenceModel(tmpl.mean, tmpl.spread, tmpl.weights)
+            self._aligners[plane] = (tmpl, OnlineAligner(model), region_masks(
+                tmpl.feature_names), np.array(tmpl.weights))
+        return self._aligners[plane]
+
+    def _update_up(self, frame: FramePose) -> np.ndarray | None:
+        if frame.world_xyz is None:
+            return None
+        if self._up is not None:
+            return self._up
+        self._up_frames.append(frame.world_xyz)
+        self._up_vis.append(frame.visibility)
+        self._up_ts.append(frame.timestamp_ms)
+        up = estimate_up(np.stack(self._up_frames), np.stack(self._up_vis),
+                         np.array(self._up_ts))
+        if frame.timestamp_ms - self._up_ts[0] >= UP_WINDOW_S * 1000.0:
+            self._up = up
+            self._up_frames, self._up_vis = [], []
+        return up
+
+    def _is_mirrored(self, frame: FramePose, up: np.ndarray | None) -> bool:
+        if frame.world_xyz is None or up is None:
+            return False
+        heading = float(facing_deg(frame.world_xyz[None], up)[0])
+        if not np.isfinite(heading):
+            return False
+        if self._heading is None:
+            self._heading = heading
+            return False
+        jump = abs((heading - self._heading + 180.0) % 360.0 - 180.0)
+        if jump <= MIRROR_JUMP_DEG:
+            self._heading, self._flip_since = heading, None
+            return False
+        if self._flip_since is None:
+            self._flip_since = frame.timestamp_ms
+        if frame.timestamp_ms - self._flip_since >= MIRROR_ACCEPT_MS:
+            self._heading, self._flip_since = heading, None
+            return False
+        return True
+
+    def _unscored(self, ts: float) -> LiveFrame:
+        last = self._last
+        nan = np.full(0, np.nan)
+        return LiveFrame(ts, False, None, MappingProxyType({}), nan,
+                         None if last is None else last.reference_index,
+                         0.0 if last is None else last.progress,
+                         self._scheduler.current)
+
+    def update(self, frame: FramePose) -> LiveFrame:
+        """Score one frame (call in time order)."""
+        ts = frame.timestamp_ms
+        if not frame.present:
+            return self._unscored(ts)
+        self._buffer.append(frame)
+        smooth = self._smoother.update(frame)
+        plane = "world" if (smooth.world_xyz is not None and self.template.plane == "world") \
+            else "image"
+        up = self._update_up(smooth) if plane == "world" else None
+        if plane == "image" and smooth.world_xyz is not None:
+            smooth = FramePose(smooth.image_xyz, smooth.visibility, None, ts, smooth.people_seen)
+        if self._is_mirrored(smooth, up):
+            return self._unscored(ts)
+        tmpl, aligner, masks, weights = self._setup(plane)
+        values, conf = frame_features(smooth, up, self.image_size)
+        cols = [i for i, n in enumerate(feature_names(plane)) if n in tmpl.feature_names]
+        values, conf = values[cols], conf[cols]
+        if not np.isfinite(values).any():
+            return self._unscored(ts)
+        j, _ = aligner.update(values, conf, ts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            dev = (values - tmpl.mean[j]) / tmpl.spread[j]
+        w = conf * weights * np.isfinite(dev)
+        s = feature_score(dev)
+        regions = {r: _opt(weighted_mean(s[m], w[m])) for r, m in masks.items()}
+        frame_score = _opt(weighted_mean(s, w))
+        shown = self._scheduler.update(cues_for_deviation(tmpl.feature_names, dev, weights), ts)
+        dev.setflags(write=False)
+        out = LiveFrame(ts, frame_score is not None, frame_score, MappingProxyType(regions), dev,
+                        j, aligner.progress, shown)
+        self._last = out
+        return out
+
+    @property
+    def frames_kept(self) -> int:
+        """Frames with a person kept for the summary."""
+        return self._buffer.n
+
+    def recording(self) -> PoseSequence:
+        """The session's frames with a person, as a sequence (unsmoothed, as detected)."""
+        return self._buffer.sequence(self.source, self.image_size)
+
+    def summary(self) -> ScoreReport:
+        """Score the whole session so far with ``coach.scoring.score``.
+
+        Raises ``NotEnoughPoseError`` when fewer than two frames with a person were seen.
+        """
+        if self._buffer.n < 2:
+            raise NotEnoughPoseError(f"{self.source}: {self._buffer.n} frame(s) with a person, "
+                                     "not enough pose to score")
+        return score(self.recording(), self.template, mirror=self.mirror)
+
+
+def _opt(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None

@@ -1,0 +1,337 @@
+"""Score an attempt against a reference: overall 0-100, per region, timeline, worst moments,
+tempo and cues.
+
+Pipeline: attempt -> blank whole-body mirrored frames -> One Euro smoothing -> features (world
+plane when both sides have world landmarks, else image plane, and the report says which) ->
+DTW alignment with the reference template (``coach.align``) -> per matched pair, the signed
+deviation of every feature in tolerance units ``z = (attempt - reference) / spread`` ->
+per-feature score ``100 * exp(-(z / SCORE_SOFTNESS)^2 / 2)`` (100 on the reference, about 80
+at the tolerance's edge, about 41 at twice the tolerance) -> weighted means (feature weight x
+landmark confidence) per frame, per region and overall.
+
+The overall score is the weighted mean over frames and features times a coverage factor
+``min(1, covered / COVERAGE_FULL)``: an attempt that stops half-way through the reference
+cannot score 100. Tempo is the reference time covered per attempt second (2.0 = twice as fast
+as the reference) from the alignment path.
+
+Mirror-tolerant scoring (``mirror=True``) compares the attempt with the reference's mirror
+image, so a person following an instructor as in a mirror is not marked down; cue sides stay
+the person's own. ``mirror="auto"`` scores both ways and keeps the better.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal
+
+import numpy as np
+
+from coach.align import ReferenceModel, align
+from coach.cues import CUE_TEXTS, REGION_PRIORITY, Cue, cue, cues_for_deviation
+from coach.errors import InputError, NotEnoughPoseError
+from coach.features import SPECS, compute_features
+from coach.landmarks import NUM_LANDMARKS, REGIONS
+from coach.pose import PoseSequence
+from coach.template import Template, prepare_sequence, template_from_sequence
+
+log = logging.getLogger(__name__)
+
+#: Deviation (tolerance units) at which a feature's score falls to exp(-1/2) ~ 61.
+SCORE_SOFTNESS = 1.5
+#: Coverage of the reference from which an attempt is not marked down for stopping early.
+COVERAGE_FULL = 0.85
+#: Fewest usable frames an attempt or a reference needs.
+MIN_FRAMES = 2
+#: Tempo ratio band read as "about the reference's pace".
+TEMPO_SAME = (0.8, 1.25)
+#: A feature gets a cue when out of tolerance in at least this fraction of the weighted frames.
+CUE_MIN_FRACTION = 0.25
+#: Most cues a report lists.
+MAX_CUES = 5
+#: Worst moments: how many, and how far apart (ms).
+WORST_COUNT, WORST_GAP_MS = 3, 1000.0
+
+
+def feature_score(deviation: np.ndarray) -> np.ndarray:
+    """Per-feature score 0-100 for deviations in tolerance units (NaN stays NaN)."""
+    z = np.asarray(deviation, dtype=np.float64) / SCORE_SOFTNESS
+    return 100.0 * np.exp(-0.5 * z * z)
+
+
+def region_masks(names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Region -> (F,) bool mask of the features in it."""
+    return {r: np.array([SPECS[n].region == r for n in names]) for r in REGIONS}
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray, axis: int | None = None
+                  ) -> np.ndarray | float:
+    """Mean of ``values`` weighted by ``weights``, ignoring NaN; NaN where no weight."""
+    ok = np.isfinite(values) & (weights > 0)
+    w = np.where(ok, weights, 0.0)
+    num = np.sum(np.where(ok, values, 0.0) * w, axis=axis)
+    den = np.sum(w, axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan) if axis is not None else (
+            float(num / den) if den > 0 else float("nan"))
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One of the worst moments: when, which region, what was wrong, the score there."""
+
+    timestamp_ms: float
+    region: str
+    what: str
+    score: float
+
+
+def _ro(arr: np.ndarray, dtype: type = np.float64) -> np.ndarray:
+    out = np.array(arr, dtype=dtype, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+def _num(x: float | None, digits: int = 1) -> float | None:
+    return None if x is None or not np.isfinite(x) else round(float(x), digits)
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    """How an attempt compares with a reference.
+
+    overall: 0-100. regions: region -> 0-100, or None when no feature of it was measurable.
+    features: feature -> 0-100 (None when not measurable).
+    timeline_ms: (N,) attempt times of the scored frames; timeline_score: (N,) 0-100;
+    reference_index: (N,) the matched reference moment of each scored frame (for a ghost).
+    worst_moments: the lowest-scoring moments, worst first.
+    tempo_ratio: reference time covered per attempt second (> 1 = faster than the reference);
+    tempo_text: the same in words. reference_covered: fraction of the reference gone through.
+    cues: ordered instructions, spine first. plane: "world" or "image".
+    frames_used / frames_dropped: attempt frames scored / not (no person, mirrored, unusable).
+    mirrored: compared with the reference's mirror image.
+    """
+
+    reference_name: str
+    reference_version: str
+    overall: float
+    regions: MappingProxyType
+    features: MappingProxyType
+    timeline_ms: np.ndarray
+    timeline_score: np.ndarray
+    reference_index: np.ndarray
+    worst_moments: tuple[Moment, ...]
+    tempo_ratio: float
+    tempo_text: str
+    reference_covered: float
+    cues: tuple[str, ...]
+    plane: str
+    frames_used: int
+    frames_dropped: int
+    mirrored: bool
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (floats rounded to 0.1)."""
+        return {
+            "source": self.source,
+            "reference": {"name": self.reference_name, "version": self.reference_version},
+            "overall": _num(self.overall),
+            "regions": {k: _num(v) for k, v in self.regions.items()},
+            "features": {k: _num(v) for k, v in self.features.items()},
+            "tempo": {"ratio": _num(self.tempo_ratio, 2), "text": self.tempo_text},
+            "reference_covered": _num(self.reference_covered, 3),
+            "cues": list(self.cues),
+            "worst_moments": [{"timestamp_ms": _num(m.timestamp_ms), "region": m.region,
+                               "what": m.what, "score": _num(m.score)}
+                              for m in self.worst_moments],
+            "timeline": {"timestamp_ms": [_num(t) for t in self.timeline_ms],
+                         "score": [_num(s) for s in self.timeline_score],
+                         "reference_index": [int(i) for i in self.reference_index]},
+            "plane": self.plane,
+            "mirrored": self.mirrored,
+            "frames_used": self.frames_used,
+            "frames_dropped": self.frames_dropped,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """``to_dict()`` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def summary_text(self) -> str:
+        """A few lines for the terminal."""
+        plane = ("world landmarks (3D)" if self.plane == "world"
+                 else "image plane only (no 3D landmarks: sagittal and twist not compared)")
+        lines = [f"Score {self.overall:.0f}/100 against '{self.reference_name}'"
+                 + (" (mirrored)" if self.mirrored else ""),
+                 "  " + "  ".join(f"{r} {v:.0f}" if v is not None else f"{r} -"
+                                  for r, v in self.regions.items()),
+                 f"  Tempo: {self.tempo_text}; reference covered {self.reference_covered:.0%}"]
+        if self.cues:
+            lines.append("  Cues:")
+            lines += [f"    {i + 1}. {c}" for i, c in enumerate(self.cues)]
+        for m in self.worst_moments:
+            lines.append(f"  At {m.timestamp_ms / 1000:.1f} s ({m.region}, {m.score:.0f}): "
+                         f"{m.what}")
+        lines.append(f"  Compared on {plane}; {self.frames_used} frames scored, "
+                     f"{self.frames_dropped} dropped")
+        return "\n".join(lines)
+
+
+def tempo_words(ratio: float) -> str:
+    """The tempo ratio in words."""
+    if not np.isfinite(ratio):
+        return "unknown"
+    if TEMPO_SAME[0] <= ratio <= TEMPO_SAME[1]:
+        return f"about the reference's pace ({ratio:.2f}x)"
+    if ratio > TEMPO_SAME[1]:
+        return f"faster than the reference ({ratio:.2f}x its speed)"
+    return f"slower than the reference ({ratio:.2f}x its speed)"
+
+
+def _check_sequence(seq: object, role: str) -> PoseSequence:
+    if not isinstance(seq, PoseSequence):
+        raise InputError(f"{role}: expected a PoseSequence, got {type(seq).__name__}")
+    if seq.image_xyz.ndim != 3 or seq.image_xyz.shape[1] != NUM_LANDMARKS:
+        raise InputError(f"{role} {seq.source!r}: expected {NUM_LANDMARKS} landmarks per frame, "
+                         f"got {seq.image_xyz.shape[1:2]}")
+    return seq
+
+
+def _offline_cues(names: tuple[str, ...], z: np.ndarray, w: np.ndarray) -> list[Cue]:
+    """Cues from a whole attempt: features out of tolerance in a good part of the frames."""
+    found = []
+    for f, name in enumerate(names):
+        col, wf = z[:, f], w[:, f]
+        ok = np.isfinite(col) & (wf > 0)
+        if not ok.any():
+            continue
+        out = ok & (np.abs(col) >= 1.0)
+        fraction = wf[out].sum() / wf[ok].sum()
+        if fraction < CUE_MIN_FRACTION:
+            continue
+        signed = float(np.average(col[out], weights=wf[out]))
+        if abs(signed) < 1.0:
+            continue
+        found.append(cue(name, "+" if signed > 0 else "-", fraction * abs(signed)))
+    return sorted(found, key=lambda c: (REGION_PRIORITY.index(c.region),
+                                        -c.severity * SPECS[c.feature].weight))
+
+
+def _worst(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.ndarray],
+           names: tuple[str, ...], z: np.ndarray, weights: np.ndarray) -> tuple[Moment, ...]:
+    order = np.argsort(np.where(np.isfinite(frame_score), frame_score, np.inf))
+    picked: list[Moment] = []
+    for i in order:
+        if len(picked) >= WORST_COUNT or not np.isfinite(frame_score[i]):
+            break
+        if frame_score[i] >= 90.0 or any(abs(ts[i] - m.timestamp_ms) < WORST_GAP_MS
+                                         for m in picked):
+            continue
+        cands = cues_for_deviation(names, z[i], weights)
+        region = min(((v[i], r) for r, v in region_frame.items() if np.isfinite(v[i])),
+                     default=(np.nan, "spine"))[1]
+        what = cands[0].text if cands else "close to the reference"
+        picked.append(Moment(float(ts[i]), region, what, float(frame_score[i])))
+    return tuple(picked)
+
+
+def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.ndarray,
+                template: Template, band: float | None) -> dict:
+    model = ReferenceModel(template.mean, template.spread, template.weights)
+    al = align(attempt_values, attempt_conf, model, band=band)
+    j = al.reference_index
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (attempt_values - template.mean[j]) / template.spread[j]
+    w = attempt_conf * template.weights * np.isfinite(z)
+    s = feature_score(z)
+    names = template.feature_names
+    masks = region_masks(names)
+    frame_score = weighted_mean(s, w, axis=1)
+    region_frame = {r: weighted_mean(s[:, m], w[:, m], axis=1) for r, m in masks.items()}
+    regions = {r: weighted_mean(s[:, m], w[:, m]) for r, m in masks.items()}
+    features = {n: weighted_mean(s[:, f], w[:, f]) for f, n in enumerate(names)}
+    coverage = al.coverage
+    raw = weighted_mean(s, w)
+    overall = raw * min(1.0, coverage / COVERAGE_FULL)
+    ref_ts = template.timestamps_ms
+    attempt_s = (ts[-1] - ts[0]) / 1000.0
+    ratio = (ref_ts[j[-1]] - ref_ts[j[0]]) / 1000.0 / attempt_s if attempt_s > 0 else np.nan
+    cues = _offline_cues(names, z, w)
+    if np.isfinite(ratio) and ratio > TEMPO_SAME[1]:
+        cues.append(cue("tempo", "+", ratio))
+    elif np.isfinite(ratio) and ratio < TEMPO_SAME[0] * 0.75:
+        cues.append(cue("tempo", "-", 1.0 / max(ratio, 1e-6)))
+    if coverage < COVERAGE_FULL and ("coverage", "-") in CUE_TEXTS:
+        cues.append(cue("coverage", "-", 1.0 - coverage))
+    return {
+        "overall": float(overall) if np.isfinite(overall) else 0.0,
+        "regions": {r: (None if not np.isfinite(v) else float(v)) for r, v in regions.items()},
+        "features": {n: (None if not np.isfinite(v) else float(v)) for n, v in features.items()},
+        "timeline_score": np.where(np.isfinite(frame_score), frame_score, np.nan),
+        "reference_index": j,
+        "worst": _worst(ts, frame_score, region_frame, names, z, template.weights),
+        "ratio": float(ratio),
+        "coverage": coverage,
+        "cues": tuple(c.text for c in cues[:MAX_CUES]),
+    }
+
+
+def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
+          mirror: bool | Literal["auto"] = False, band: float | None = 0.3) -> ScoreReport:
+    """Score ``attempt`` against ``reference`` (a template, or one take as a sequence).
+
+    Raises ``NotEnoughPoseError`` when the attempt or the reference has fewer than
+    ``MIN_FRAMES`` usable frames with a person, ``InputError`` for inputs of the wrong kind.
+    """
+    attempt = _check_sequence(attempt, "attempt")
+    if isinstance(reference, PoseSequence):
+        reference = _check_sequence(reference, "reference")
+        template = template_from_sequence(reference, reference.source or "reference")
+    elif isinstance(reference, Template):
+        template = reference
+    else:
+        raise InputError(f"reference: expected a Template or PoseSequence, got "
+                         f"{type(reference).__name__}")
+    if mirror not in (True, False, "auto"):
+        raise InputError(f"mirror: expected True, False or 'auto', got {mirror!r}")
+    label = attempt.source or "attempt"
+    if len(attempt) == 0 or not attempt.present.any():
+        raise NotEnoughPoseError(f"{label}: no frame with a person, not enough pose to score")
+    plane = "world" if attempt.has_world and template.plane == "world" else "image"
+    template = template.in_plane(plane)
+    if plane == "image" and attempt.has_world:
+        attempt = PoseSequence(attempt.image_xyz, attempt.visibility, None,
+                               attempt.timestamps_ms, attempt.fps, attempt.source,
+                               attempt.image_size, attempt.people_seen)
+    smooth, _ = prepare_sequence(attempt)
+    track = compute_features(smooth, drop_mirrored=False)
+    cols = [track.names.index(n) for n in template.feature_names]
+    keep = track.usable & smooth.present
+    used = int(keep.sum())
+    if used < MIN_FRAMES:
+        raise NotEnoughPoseError(f"{label}: {used} usable frame(s) with a person, not enough "
+                                 f"pose to score (at least {MIN_FRAMES} needed)")
+    values = track.values[keep][:, cols]
+    conf = track.confidence[keep][:, cols]
+    ts = track.timestamps_ms[keep]
+    candidates = {False: template, True: None}
+    if mirror in (True, "auto"):
+        candidates[True] = template.mirrored()
+    if mirror is True:
+        del candidates[False]
+    results = {m: _score_once(values, conf, ts, t, band) for m, t in candidates.items()
+               if t is not None}
+    used_mirror = max(results, key=lambda m: results[m]["overall"])
+    res = results[used_mirror]
+    return ScoreReport(
+        reference_name=template.name, reference_version=template.version,
+        overall=res["overall"], regions=MappingProxyType(res["regions"]),
+        features=MappingProxyType(res["features"]), timeline_ms=_ro(ts),
+        timeline_score=_ro(res["timeline_score"]),
+        reference_index=_ro(res["reference_index"], np.int64), worst_moments=res["worst"],
+        tempo_ratio=res["ratio"], tempo_text=tempo_words(res["ratio"]),
+        reference_covered=res["coverage"], cues=res["cues"], plane=plane, frames_used=used,
+        frames_dropped=len(attempt) - used, mirrored=used_mirror, source=attempt.source)

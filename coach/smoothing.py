@@ -1,0 +1,110 @@
+"""Landmark smoothing with the One Euro filter (Casiez, Roussel and Vogel, CHI 2012).
+
+MediaPipe Tasks gives no landmark smoothing, so jitter is filtered here, for files
+(``smooth_sequence``) and live (``LandmarkSmoother.update``, constant cost per frame), with
+the same parameters, kept in ``ONE_EURO``.
+
+The filter is an exponential smoother whose cutoff frequency rises with speed:
+``cutoff = min_cutoff_hz + beta * |speed|``: slow, gentle movement (qigong) is smoothed hard,
+fast movement follows with little lag. Speeds are in coordinate units per second: normalized
+image units for ``image_xyz`` and metres for ``world_xyz`` (a body is roughly one unit tall
+in both, so one set of parameters serves both). A landmark that goes missing (NaN) restarts
+its filter when it comes back; time steps come from the timestamps, so dropped frames and
+variable frame rates are handled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.pose import FramePose, PoseSequence
+
+
+@dataclass(frozen=True)
+class OneEuroParams:
+    """min_cutoff_hz: cutoff at rest (lower = smoother); beta: cutoff increase per unit/s of
+    speed (higher = less lag when moving); d_cutoff_hz: cutoff of the speed estimate."""
+
+    min_cutoff_hz: float = 1.0
+    beta: float = 10.0
+    d_cutoff_hz: float = 1.0
+
+
+#: The one place the smoothing parameters live.
+ONE_EURO = OneEuroParams()
+
+
+def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray | float:
+    tau = 1.0 / (2.0 * np.pi * cutoff_hz)
+    return 1.0 / (1.0 + tau / dt_s)
+
+
+class OneEuroFilter:
+    """One Euro filter over an array of any fixed shape; NaN entries restart independently."""
+
+    def __init__(self, params: OneEuroParams = ONE_EURO) -> None:
+        self.params = params
+        self._x: np.ndarray | None = None
+        self._dx: np.ndarray | None = None
+        self._t_ms: float | None = None
+
+    def reset(self) -> None:
+        """Forget the past."""
+        self._x = self._dx = self._t_ms = None
+
+    def __call__(self, x: np.ndarray, t_ms: float) -> np.ndarray:
+        """The filtered value of ``x`` observed at time ``t_ms``."""
+        x = np.asarray(x, dtype=np.float64)
+        if self._x is None or self._t_ms is None or t_ms <= self._t_ms:
+            self._x, self._dx, self._t_ms = x.copy(), np.zeros_like(x), t_ms
+            return x.copy()
+        dt = (t_ms - self._t_ms) / 1000.0
+        p = self.params
+        fresh = np.isfinite(x) & ~np.isfinite(self._x)
+        dx = (x - self._x) / dt
+        a_d = _alpha(p.d_cutoff_hz, dt)
+        dx_hat = np.where(fresh, 0.0, a_d * dx + (1.0 - a_d) * self._dx)
+        a = _alpha(p.min_cutoff_hz + p.beta * np.abs(dx_hat), dt)
+        x_hat = np.where(fresh, x, a * x + (1.0 - a) * self._x)
+        x_hat = np.where(np.isfinite(x), x_hat, np.nan)
+        self._x, self._dx, self._t_ms = x_hat, np.where(np.isfinite(dx_hat), dx_hat, 0.0), t_ms
+        return x_hat.copy()
+
+
+class LandmarkSmoother:
+    """Live smoothing of one person's landmarks, one frame at a time, constant cost per frame."""
+
+    def __init__(self, params: OneEuroParams = ONE_EURO) -> None:
+        self._image = OneEuroFilter(params)
+        self._world = OneEuroFilter(params)
+
+    def reset(self) -> None:
+        """Forget the past (a new session, or the person left the view)."""
+        self._image.reset()
+        self._world.reset()
+
+    def update(self, frame: FramePose) -> FramePose:
+        """The smoothed pose for ``frame``; frames with nobody pass through unchanged."""
+        if not frame.present:
+            return frame
+        t = frame.timestamp_ms
+        image = self._image(frame.image_xyz, t)
+        world = None if frame.world_xyz is None else self._world(frame.world_xyz, t)
+        return FramePose(image, frame.visibility, world, t, frame.people_seen)
+
+
+def smooth_sequence(seq: PoseSequence, params: OneEuroParams = ONE_EURO) -> PoseSequence:
+    """``seq`` with every landmark track One-Euro filtered (same shapes, NaN kept as NaN)."""
+    smoother = LandmarkSmoother(params)
+    n = len(seq)
+    image = np.array(seq.image_xyz, copy=True)
+    world = None if seq.world_xyz is None else np.array(seq.world_xyz, copy=True)
+    for i in range(n):
+        out = smoother.update(seq.frame(i))
+        image[i] = out.image_xyz
+        if world is not None:
+            world[i] = out.world_xyz
+    return PoseSequence(image, seq.visibility, world, seq.timestamps_ms, seq.fps, seq.source,
+                        seq.image_size, seq.people_seen)
