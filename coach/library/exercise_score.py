@@ -29,11 +29,12 @@ def score_exercise(attempt: PoseSequence, exercise: Exercise,
                    mirror: bool = False) -> ExerciseReport:
     """Score ``attempt`` against ``exercise``.
 
-    ``mirror``: also compare with the mirror image (a person following as in a mirror, or the
-    other side of a one-sided posture). It is always on for exercises whose takes have their
-    left and right labels mirrored (``left_right_mirrored`` in the metadata).
+    ``mirror``: also compare with the mirror image and keep the better (a person following
+    as in a mirror, or the other side of a one-sided posture). It is always on for exercises
+    whose takes have their left and right labels mirrored and for one-sided exercises done on
+    either side (``left_right_mirrored`` / ``either_side`` in the metadata).
     """
-    mirror = mirror or exercise.meta.left_right_mirrored
+    mirror = mirror or exercise.meta.left_right_mirrored or exercise.meta.either_side
     if exercise.is_held:
         return score_held(attempt, exercise.meta, name=exercise.slug, mirror=mirror)
     if exercise.is_waiting:
@@ -42,4 +43,4 @@ def score_exercise(attempt: PoseSequence, exercise: Exercise,
                            "--source CAMERA_OR_VIDEO)")
     from coach.scoring import score
 
-    return score(attempt, exercise.template(), mirror=mirror)
+    return score(attempt, exercise.template(), mirror="auto" if mirror else False)

@@ -2,13 +2,13 @@
 
 A held posture is defined by target feature values and tolerances alone (see
 ``coach.library.meta.HoldSpec``). Per frame and target feature, the deviation in tolerance
-units ``z = |value - target| / tolerance`` gives a closeness ``100 * clip(1.5 - z, 0, 1)``:
-100 up to half a tolerance off, 50 at the tolerance, 0 at 1.5 tolerances. A frame is
+units ``z = |value - target| / tolerance`` is scored as the scorer scores a flowing movement
+(``coach.scoring.feature_score``: 100 on target, about 80 at the tolerance's edge). A frame is
 "in the zone" when every measurable target is within its tolerance. Steadiness is how little
 the features move while in the zone (100 = still; 0 = a standard deviation of one tolerance).
 
 overall = (1 - HOLD_SHARE) * form + HOLD_SHARE * min(1, longest hold / target seconds) * 100,
-where form is the weighted mean closeness over the frames with a person.
+where form is the weighted mean feature score over the frames with a person.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from coach.features import SPECS, FeatureTrack, compute_features, mirror_indices
 from coach.landmarks import REGIONS
 from coach.library.meta import ExerciseMeta
 from coach.pose import PoseSequence
+from coach.scoring import _num, feature_score, weighted_mean
+from coach.template import prepare_sequence
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +38,6 @@ MIN_FRAMES = 3
 MAX_CUES = 3
 #: Frames whose feature confidence is below this do not count.
 MIN_CONFIDENCE = 0.3
-
-
-def closeness(z: np.ndarray) -> np.ndarray:
-    """Score 0-100 from deviations in tolerance units (NaN stays NaN)."""
-    return 100.0 * np.clip(1.5 - z, 0.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -80,36 +77,40 @@ class HeldReport:
     plane: str
     mirrored: bool
     unmeasured: tuple[str, ...] = field(default=())
+    source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (NaN becomes None)."""
-        def num(x: float | None) -> float | None:
-            return None if x is None or not np.isfinite(x) else round(float(x), 2)
-
+        """JSON-ready dict with the flowing report's keys (``ScoreReport.to_dict``) plus
+        ``"held"``; tempo and coverage do not apply to a held posture and are None."""
         return {
-            "exercise": self.exercise,
-            "kind": "held",
-            "overall": num(self.overall),
-            "regions": {k: num(v) for k, v in self.regions.items()},
+            "source": self.source,
+            "reference": {"name": self.exercise, "version": None},
+            "overall": _num(self.overall),
+            "regions": {k: _num(v) for k, v in self.regions.items()},
+            "features": {t.name: _num(t.score) for t in self.targets},
+            "tempo": {"ratio": None, "text": "held posture: no tempo"},
+            "reference_covered": None,
             "cues": list(self.cues),
-            "tempo": None,
+            "worst_moments": [],
+            "timeline": {"timestamp_ms": [_num(t) for t in self.timeline_ms],
+                         "score": [_num(v) for v in self.frame_scores],
+                         "in_zone": [bool(z) for z in self.in_zone]},
             "plane": self.plane,
             "mirrored": self.mirrored,
+            "frames_used": int(np.isfinite(self.frame_scores).sum()),
+            "frames_dropped": int((~np.isfinite(self.frame_scores)).sum()),
             "held": {
-                "form": num(self.form),
-                "time_in_zone_s": num(self.time_in_zone_s),
-                "longest_hold_s": num(self.longest_hold_s),
-                "target_hold_s": num(self.target_hold_s),
-                "steadiness": num(self.steadiness),
+                "form": _num(self.form),
+                "time_in_zone_s": _num(self.time_in_zone_s, 2),
+                "longest_hold_s": _num(self.longest_hold_s, 2),
+                "target_hold_s": _num(self.target_hold_s, 2),
+                "steadiness": _num(self.steadiness),
                 "targets": [{"feature": t.name, "region": t.region, "target": t.target,
-                             "tolerance": t.tolerance, "median": num(t.median),
-                             "in_zone_fraction": num(t.in_zone_fraction),
-                             "score": num(t.score)} for t in self.targets],
+                             "tolerance": t.tolerance, "median": _num(t.median),
+                             "in_zone_fraction": _num(t.in_zone_fraction, 3),
+                             "score": _num(t.score)} for t in self.targets],
                 "not_measurable": list(self.unmeasured),
             },
-            "timeline": [{"t_ms": num(t), "score": num(s), "in_zone": bool(z)}
-                         for t, s, z in zip(self.timeline_ms, self.frame_scores, self.in_zone,
-                                            strict=True)],
         }
 
     def summary_text(self) -> str:
@@ -167,7 +168,8 @@ def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
     image (the other side) and keeps the better."""
     if meta.hold is None:
         raise ValueError(f"{meta.name}: not a held posture")
-    track = compute_features(attempt)
+    smooth, _ = prepare_sequence(attempt)
+    track = compute_features(smooth, drop_mirrored=False)
     candidates = [(track, False)]
     if mirror:
         perm, signs = mirror_indices(track.names)
@@ -175,12 +177,13 @@ def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
                                track.names, track.timestamps_ms, track.plane, track.up,
                                track.mirrored)
         candidates.append((flipped, True))
-    reports = [_score_track(t, meta, name or meta.name, m) for t, m in candidates]
+    reports = [_score_track(t, meta, name or meta.name, m, attempt.source)
+               for t, m in candidates]
     return max(reports, key=lambda r: r.overall)
 
 
-def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str,
-                 mirrored: bool) -> HeldReport:
+def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: bool,
+                 source: str) -> HeldReport:
     z, weights, names, unmeasured = _evaluate(track, meta)
     measurable = np.isfinite(z)
     frames = measurable.any(axis=1)
@@ -189,11 +192,8 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str,
                f"{track.plane} landmarks ({', '.join(unmeasured)})" if not names
                else f"only {int(frames.sum())} frames show the target features")
         raise NotEnoughPoseError(f"not enough pose to score '{name}': {why}")
-    close = closeness(z)
-    w = np.where(measurable, weights, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frame_scores = np.where(frames, np.nansum(np.nan_to_num(close) * w, axis=1)
-                                / w.sum(axis=1), np.nan)
+    close = feature_score(z)
+    frame_scores = weighted_mean(close, np.broadcast_to(weights, close.shape), axis=1)
     in_zone = frames & np.all(~measurable | (z <= 1.0), axis=1)
     ts = track.timestamps_ms
     frame_ms = float(np.median(np.diff(ts))) if len(ts) > 1 else 1000.0 / 30.0
@@ -212,12 +212,12 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str,
             median=float(np.nanmedian(values[ok])) if ok.any() else float("nan"),
             in_zone_fraction=float((col[ok] <= 1.0).mean()) if ok.any() else 0.0,
             score=float(np.nanmean(close[ok, k])) if ok.any() else float("nan")))
+    target_scores = np.array([r.score for r in results])
     regions: dict[str, float | None] = {}
     for region in REGIONS:
-        scores = [(r.score, weights[i]) for i, r in enumerate(results)
-                  if r.region == region and np.isfinite(r.score)]
-        regions[region] = (sum(s * wt for s, wt in scores) / sum(wt for _, wt in scores)
-                           if scores and sum(wt for _, wt in scores) > 0 else None)
+        mask = np.array([r.region == region for r in results])
+        value = weighted_mean(target_scores, np.where(mask, weights, 0.0))
+        regions[region] = value if np.isfinite(value) else None
     steadiness = None
     if in_zone.sum() >= MIN_FRAMES:
         tol = np.array([meta.tolerances[n] for n in names])
@@ -230,4 +230,4 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str,
         time_in_zone_s=total_s, longest_hold_s=longest_s, target_hold_s=meta.hold.seconds,
         steadiness=steadiness, targets=tuple(results), timeline_ms=np.asarray(ts),
         frame_scores=frame_scores, in_zone=in_zone, cues=cues, plane=track.plane,
-        mirrored=mirrored, unmeasured=tuple(unmeasured))
+        mirrored=mirrored, unmeasured=tuple(unmeasured), source=source)

@@ -12,6 +12,7 @@ The file (format version 1)::
     safety_notes = ["..."]
     source = "..."                # optional: who recorded the takes, where they come from
     left_right_mirrored = false   # optional: the takes' left/right labels are mirrored
+    either_side = false           # optional: one-sided; the mirror image (other side) counts
 
     [weights]                     # feature name -> how much it counts (0..100)
     trunk_flexion_deg = 3.0
@@ -57,7 +58,7 @@ MAX_HOLD_S = 3600.0
 
 _REQUIRED = ("format_version", "name", "tradition", "kind", "view", "description",
              "teaching_points", "safety_notes")
-_OPTIONAL = ("source", "left_right_mirrored", "weights", "tolerances", "hold")
+_OPTIONAL = ("source", "left_right_mirrored", "either_side", "weights", "tolerances", "hold")
 _SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
@@ -96,6 +97,7 @@ class ExerciseMeta:
     hold: HoldSpec | None = None
     source: str = ""
     left_right_mirrored: bool = False
+    either_side: bool = False
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -121,6 +123,8 @@ class ExerciseMeta:
             out["source"] = self.source
         if self.left_right_mirrored:
             out["left_right_mirrored"] = True
+        if self.either_side:
+            out["either_side"] = True
         if self.weights:
             out["weights"] = dict(self.weights)
         if self.tolerances:
@@ -249,9 +253,11 @@ def meta_from_dict(data: object, where: str,
     if weights and not any(w > 0 for w in weights.values()):
         raise check.fail("weights", "at least one weight must be above 0")
     hold = _hold(check, data.get("hold"), kind, tolerances)
-    mirrored = data.get("left_right_mirrored", False)
-    if not isinstance(mirrored, bool):
-        raise check.fail("left_right_mirrored", f"expected true or false, got {mirrored!r}")
+    flags = {}
+    for key in ("left_right_mirrored", "either_side"):
+        flags[key] = data.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise check.fail(key, f"expected true or false, got {flags[key]!r}")
     return ExerciseMeta(
         name=check.text(data, "name"), tradition=check.choice(data, "tradition", TRADITIONS),
         kind=kind, view=check.choice(data, "view", VIEWS),
@@ -260,7 +266,8 @@ def meta_from_dict(data: object, where: str,
         safety_notes=check.text_list(data, "safety_notes"),
         weights=weights, tolerances=tolerances, hold=hold,
         source=check.text(data, "source", allow_empty=True) if "source" in data else "",
-        left_right_mirrored=mirrored, format_version=version,
+        left_right_mirrored=flags["left_right_mirrored"], either_side=flags["either_side"],
+        format_version=version,
     )
 
 
