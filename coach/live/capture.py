@@ -34,12 +34,14 @@ class CaptureStatus:
     message: a plain sentence for the screen while reconnecting or after the end.
     attempts: reopen attempts since the source stopped.
     dropped: live frames replaced by a newer one before the loop took them.
+    failed: the capture ended because the source failed, not at its natural end.
     """
 
     state: str
     message: str = ""
     attempts: int = 0
     dropped: int = 0
+    failed: bool = False
 
 
 class FrameCapture:
@@ -114,10 +116,11 @@ class FrameCapture:
 
     # -- the thread ------------------------------------------------------------------------
 
-    def _set_status(self, state: str, message: str = "", attempts: int = 0) -> None:
+    def _set_status(self, state: str, message: str = "", attempts: int = 0,
+                    failed: bool = False) -> None:
         with self._cond:
             self._status = replace(self._status, state=state, message=message,
-                                   attempts=attempts)
+                                   attempts=attempts, failed=failed)
             self._cond.notify_all()
 
     def _run(self) -> None:
@@ -131,7 +134,8 @@ class FrameCapture:
             if self._source is not None:
                 self._source.close()
             if self.status.state != "ended":
-                self._set_status("ended", self._failure or "The video has ended")
+                self._set_status("ended", self._failure or "The video has ended",
+                                 failed=bool(self._failure))
 
     def _read_all(self) -> None:
         stopped_at: float | None = None
@@ -148,7 +152,7 @@ class FrameCapture:
                     waited = time.monotonic() - stopped_at
                     if self.give_up_after_s is not None and waited >= self.give_up_after_s:
                         self._set_status("ended", f"The camera did not come back ({err})",
-                                         attempts)
+                                         attempts, failed=True)
                         return
                     self._set_status("reconnecting", "Camera lost: trying to reconnect "
                                      f"(attempt {attempts})", attempts)

@@ -41,15 +41,35 @@ def body_size_m(world_xyz: np.ndarray) -> tuple[float, float]:
     return torso, leg
 
 
+def hip_yaw_rad(world_xyz: np.ndarray) -> float:
+    """Direction of the hip line (right -> left hip) about the camera's vertical axis, in
+    radians in the x-z plane of (33, 3) world points (0 = parallel to the picture)."""
+    line = world_xyz[L.LEFT_HIP] - world_xyz[L.RIGHT_HIP]
+    return float(np.arctan2(line[2], line[0]))
+
+
+def turned_like(ghost_xyz: np.ndarray, person_xyz: np.ndarray) -> np.ndarray:
+    """(33, 3) ghost world points turned about the vertical (y) axis so that its hip line
+    points the way the person's does: a reference filmed from another angle then faces the
+    way the person faces."""
+    delta = hip_yaw_rad(person_xyz) - hip_yaw_rad(ghost_xyz)
+    if not np.isfinite(delta):
+        return ghost_xyz
+    c, s = np.cos(delta), np.sin(delta)
+    x, z = ghost_xyz[:, 0], ghost_xyz[:, 2]
+    return np.stack([x * c - z * s, ghost_xyz[:, 1], x * s + z * c], axis=1)
+
+
 def place_ghost(ghost: FramePose, person: FramePose,
                 image_size: tuple[int, int],
                 ghost_image_size: tuple[int, int] | None = None) -> np.ndarray | None:
     """Pixel positions (33, 2) of the ghost's landmarks over ``person`` in an image of
     ``image_size`` (width, height), or None when either pose lacks hips and shoulders.
 
-    With world landmarks on both: the ghost's world pose (x right, y down) is scaled by the
-    person's pixels per metre and by the ratio of their body sizes (torso plus legs), so a
-    taller instructor does not dwarf the person. Otherwise the ghost's image pose is scaled
+    With world landmarks on both: the ghost's world pose (x right, y down), turned to face
+    the way the person faces (``turned_like``), is scaled by the person's pixels per metre
+    and by the ratio of their body sizes (torso plus legs), so a taller instructor does not
+    dwarf the person. Otherwise the ghost's image pose is scaled
     torso to torso. ``ghost_image_size`` (width, height) gives the ghost's image aspect.
     """
     width, height = image_size
@@ -69,7 +89,8 @@ def place_ghost(ghost: FramePose, person: FramePose,
         if person_torso_xy >= MIN_TORSO_M and ghost_torso >= MIN_TORSO_M and \
                 np.isfinite(size_ratio):
             px_per_m = torso_px / person_torso_xy
-            offset = ghost.world_xyz[:, :2] - _mid(ghost.world_xyz, L.LEFT_HIP, L.RIGHT_HIP)[:2]
+            turned = turned_like(ghost.world_xyz, person.world_xyz)
+            offset = turned[:, :2] - _mid(turned, L.LEFT_HIP, L.RIGHT_HIP)[:2]
             return anchor + offset * px_per_m * size_ratio
     gw, gh = ghost_image_size or image_size
     ghost_px = ghost.image_xyz[:, :2] * np.array([gw, gh], dtype=np.float64)

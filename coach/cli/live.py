@@ -1,0 +1,75 @@
+"""``coach live --exercise NAME``: the live coaching session (camera, or a video as camera)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+#: The keys, repeated here so that building the command line imports no OpenCV.
+KEY_HELP = "Space/P pause, R restart, Q/Esc quit"
+
+EXIT_SOURCE_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``live`` subcommand."""
+    parser = subparsers.add_parser(
+        "live", help="coach an exercise live from a camera (or a video file as the camera)",
+        description="Coach an exercise of the reference library live: setup check, "
+                    "countdown, skeleton coloured by deviation, the reference ghost, cues, "
+                    f"score and progress. Keys: {KEY_HELP}. The session is saved to the "
+                    "history at the end, on Ctrl-C, or when the window closes.",
+    )
+    parser.add_argument("--exercise", required=True, help="exercise name or slug")
+    parser.add_argument("--source", default="0",
+                        help="camera index, stream URL or video file (default: camera 0)")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction, default=None,
+                        help="show the picture as a mirror (default: on for cameras, off for "
+                             "video files); cues always name the person's own left and right")
+    parser.add_argument("--voice", action="store_true",
+                        help="speak the cues (offline, needs espeak-ng)")
+    parser.add_argument("--headless", action="store_true",
+                        help="no window: write the annotated video and summary to --output")
+    parser.add_argument("--output", type=Path,
+                        help="folder for the annotated H.264 video and the summary (JSON, text)")
+    parser.add_argument("--setup-check", action=argparse.BooleanOptionalAction, default=None,
+                        help="check the camera setup and count down before coaching "
+                             "(default: on for cameras, off for video files)")
+    parser.add_argument("--keep-video", action="store_true",
+                        help="also store the annotated video in the session history")
+    parser.add_argument("--no-history", action="store_true",
+                        help="do not save the session to the history")
+    parser.add_argument("--db", type=Path,
+                        help="session history database (default: $COACH_DB, else "
+                             "history.sqlite3 in the user data folder)")
+    parser.add_argument("--library", action="append", default=[], metavar="DIR",
+                        help="an instructor's reference library to search first (repeatable)")
+    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the session, print its summary and where it was saved."""
+    from coach.live.app import LiveOptions, run_live
+
+    options = LiveOptions(
+        exercise=args.exercise, source=args.source, mirror=args.mirror, voice=args.voice,
+        headless=args.headless, output=args.output, db=args.db,
+        library_dirs=tuple(args.library), model=args.model, setup_check=args.setup_check,
+        keep_video=args.keep_video, save_history=not args.no_history,
+    )
+    result = run_live(options)
+    print(result.text)
+    for kind, path in result.files.items():
+        print(f"{kind.replace('_', ' ')}: {path}")
+    if result.session_id is not None:
+        print(f"saved to the session history as session {result.session_id}")
+    reason = result.outcome.reason
+    if reason == "source failed":
+        print(f"coach: the video source failed: {result.outcome.message}", file=sys.stderr)
+        return EXIT_SOURCE_FAILED
+    if reason == "interrupted":
+        return EXIT_INTERRUPTED
+    return 0

@@ -1,0 +1,223 @@
+"""What the live session coaches against: an exercise of the reference library.
+
+``ExerciseCoaching`` turns each frame's pose into a ``LiveView`` for the overlays:
+- flowing movements: ``coach.live_scoring.LiveScorer`` against the exercise's template
+  (online alignment, deviations, cues), with the template's pose at the aligned moment as
+  the ghost;
+- held postures (targets and tolerances in the metadata, no recording): the deviation from
+  each target in tolerance units, scored as the library scores a held posture, the time held in
+  the zone, and cues from the same cue table.
+At the end, ``report()`` scores the whole recording with ``coach.library.score_exercise``,
+exactly as ``coach score`` would score a file of it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from coach.cues import CueScheduler, cues_for_deviation
+from coach.features import (
+    SPECS,
+    UP_WINDOW_S,
+    estimate_up,
+    feature_names,
+    frame_features,
+    mirror_indices,
+)
+from coach.library import Exercise, ExerciseReport, LibraryError, score_exercise
+from coach.library.held import MIN_CONFIDENCE
+from coach.live.recorder import PoseRecorder
+from coach.live.session import LiveView
+from coach.live_scoring import LiveScorer
+from coach.pose import FramePose, PoseSequence
+from coach.scoring import feature_score, region_masks, weighted_mean
+from coach.smoothing import LandmarkSmoother
+
+#: Time constant of the score shown on the gauge (seconds): steadier than frame by frame.
+GAUGE_TIME_CONSTANT_S = 0.7
+
+
+class _Ema:
+    """Exponential average over time (milliseconds) that skips unknown values."""
+
+    def __init__(self, time_constant_s: float) -> None:
+        self.time_constant_ms = time_constant_s * 1000.0
+        self.reset()
+
+    def reset(self) -> None:
+        self.value: float | None = None
+        self._t: float | None = None
+
+    def update(self, x: float | None, t_ms: float) -> float | None:
+        if x is None or not math.isfinite(x):
+            return self.value
+        if self.value is None or self._t is None:
+            self.value = x
+        else:
+            a = 1.0 - math.exp(-max(t_ms - self._t, 0.0) / self.time_constant_ms)
+            self.value += a * (x - self.value)
+        self._t = t_ms
+        return self.value
+
+
+class _FlowLive:
+    """A flowing movement through ``LiveScorer``."""
+
+    def __init__(self, exercise: Exercise, mirror: bool, image_size: tuple[int, int] | None,
+                 source: str) -> None:
+        template = exercise.template()
+        self.scorer = LiveScorer(template, mirror=mirror, image_size=image_size, source=source)
+        ghost_template = template.mirrored() if mirror else template
+        self.ghost_pose = ghost_template.pose
+        self.gauge = _Ema(GAUGE_TIME_CONSTANT_S)
+
+    def reset(self) -> None:
+        self.scorer.reset()
+        self.gauge.reset()
+
+    def update(self, pose: FramePose) -> LiveView:
+        live = self.scorer.update(pose)
+        ghost = None if live.reference_index is None else self.ghost_pose.frame(
+            live.reference_index)
+        return LiveView(score=self.gauge.update(live.score, live.timestamp_ms),
+                        region_scores=dict(live.regions), cue=live.cue_text,
+                        progress=live.progress, ghost=ghost,
+                        ghost_image_size=self.ghost_pose.image_size)
+
+    def recording(self) -> PoseSequence:
+        return self.scorer.recording()
+
+
+class _HeldLive:
+    """A held posture: per-frame deviation from the metadata's targets, time held in the zone."""
+
+    def __init__(self, exercise: Exercise, mirror: bool, image_size: tuple[int, int] | None,
+                 source: str, fps: float) -> None:
+        meta = exercise.meta
+        assert meta.hold is not None
+        self.targets = dict(meta.hold.targets)
+        self.tolerances = {n: meta.tolerances[n] for n in self.targets}
+        self.weights = {n: meta.weights.get(n, SPECS[n].weight) for n in self.targets}
+        self.target_s = meta.hold.seconds
+        self.mirror = mirror
+        self.image_size = image_size
+        self.smoother = LandmarkSmoother()
+        self.scheduler = CueScheduler()
+        self.gauge = _Ema(GAUGE_TIME_CONSTANT_S)
+        self.recorder = PoseRecorder(fps, source, image_size)
+        self.reset()
+
+    def reset(self) -> None:
+        self.smoother.reset()
+        self.scheduler.reset()
+        self.gauge.reset()
+        self.recorder.clear()
+        self._up: np.ndarray | None = None
+        self._up_frames: list[FramePose] = []
+        self._zone_since: float | None = None
+        self._held_s = 0.0
+
+    def _vertical(self, pose: FramePose) -> np.ndarray | None:
+        if pose.world_xyz is None or self._up is not None:
+            return self._up
+        self._up_frames.append(pose)
+        frames = self._up_frames
+        up = estimate_up(np.stack([f.world_xyz for f in frames]),
+                         np.stack([f.visibility for f in frames]),
+                         np.array([f.timestamp_ms for f in frames]))
+        if frames[-1].timestamp_ms - frames[0].timestamp_ms >= UP_WINDOW_S * 1000.0:
+            self._up, self._up_frames = up, []
+        return up
+
+    def _deviation(self, values: np.ndarray, conf: np.ndarray,
+                   names: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
+        """Target names measurable here and their signed deviations in tolerance units."""
+        used = [n for n in self.targets if n in names]
+        idx = [names.index(n) for n in used]
+        v = np.where(conf[idx] >= MIN_CONFIDENCE, values[idx], np.nan)
+        target = np.array([self.targets[n] for n in used])
+        tol = np.array([self.tolerances[n] for n in used])
+        return used, (v - target) / tol
+
+    def update(self, pose: FramePose) -> LiveView:
+        t = pose.timestamp_ms
+        self.recorder.append(pose)
+        smooth = self.smoother.update(pose)
+        up = self._vertical(smooth)
+        values, conf = frame_features(smooth, up, self.image_size)
+        plane = "world" if smooth.world_xyz is not None else "image"
+        names = feature_names(plane)
+        used, dev = self._deviation(values, conf, names)
+        if self.mirror:
+            perm, signs = mirror_indices(names)
+            _, mirrored = self._deviation(values[perm] * signs, conf[perm], names)
+            if np.nansum(np.abs(mirrored)) < np.nansum(np.abs(dev)):
+                dev = mirrored
+        known = np.isfinite(dev)
+        weights = np.array([self.weights[n] for n in used])
+        close = feature_score(np.abs(dev))
+        w = np.where(known, weights, 0.0)
+        score = weighted_mean(np.nan_to_num(close), w) if known.any() else math.nan
+        regions = {r: _opt(weighted_mean(np.nan_to_num(close[m]), w[m]))
+                   for r, m in region_masks(tuple(used)).items()}
+        in_zone = bool(known.any() and np.all(np.abs(dev[known]) <= 1.0))
+        if in_zone:
+            self._zone_since = t if self._zone_since is None else self._zone_since
+            self._held_s = (t - self._zone_since) / 1000.0
+        else:
+            self._zone_since, self._held_s = None, 0.0
+        shown = self.scheduler.update(cues_for_deviation(tuple(used), dev, weights), t)
+        return LiveView(score=self.gauge.update(_opt(score), t), region_scores=regions,
+                        cue=None if shown is None else shown.text, held_s=self._held_s,
+                        target_s=self.target_s)
+
+    def recording(self) -> PoseSequence:
+        return self.recorder.sequence()
+
+
+def _opt(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+class ExerciseCoaching:
+    """Live coaching against one library exercise (see the module docstring).
+
+    mirror: compare with the reference's mirror image (always on for exercises whose takes are
+        left-right mirrored; held one-sided postures accept either side).
+    image_size: (width, height) of the camera frames.
+    """
+
+    def __init__(self, exercise: Exercise, mirror: bool = False,
+                 image_size: tuple[int, int] | None = None, source: str = "live",
+                 fps: float = 30.0) -> None:
+        if exercise.is_waiting:
+            raise LibraryError(f"'{exercise.slug}' is waiting for an instructor's recording and "
+                               "cannot be coached yet (record it: coach record "
+                               f"{exercise.slug} --source CAMERA_OR_VIDEO)")
+        self.exercise = exercise
+        self.title = exercise.name
+        self.mirror = mirror or exercise.meta.left_right_mirrored
+        if exercise.is_held:
+            self._live: _FlowLive | _HeldLive = _HeldLive(
+                exercise, self.mirror or exercise.meta.either_side, image_size, source, fps)
+        else:
+            self._live = _FlowLive(exercise, self.mirror, image_size, source)
+
+    def update(self, pose: FramePose) -> LiveView:
+        """The overlays' view of one frame with a person (call in time order)."""
+        return self._live.update(pose)
+
+    def reset(self) -> None:
+        """Start again (restart key)."""
+        self._live.reset()
+
+    def recording(self) -> PoseSequence:
+        """The frames with a person coached so far, as detected (unsmoothed)."""
+        return self._live.recording()
+
+    def report(self) -> ExerciseReport:
+        """Score the whole recording as ``coach score`` would (NotEnoughPoseError if too
+        little pose)."""
+        return score_exercise(self.recording(), self.exercise, mirror=self.mirror)

@@ -1,0 +1,344 @@
+"""The coaching loop: frames in, pose, setup check, live scoring, overlays, frames out.
+
+One ``Session.run()`` drives everything in the caller's thread except reading frames (the
+capture thread) and video encoding (the video sink's thread). States: "setup" (the setup
+check and countdown), "active" (coaching), with "paused" on top; keys or the window give
+"pause", "restart" and "quit". Scoring pauses by itself while nobody is in the picture, and
+a second person walking in does not take over (the pose backend keeps following the first).
+
+The session ends when the source ends or fails for good, on "quit", when the window is
+closed, or on Ctrl-C; ``run`` then returns a ``SessionOutcome`` with the recording and the
+report, which the caller saves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from coach.errors import NotEnoughPoseError
+from coach.live.capture import FrameCapture
+from coach.live.setup import SetupGate, check_setup, frame_brightness
+from coach.live.sinks import Sink
+from coach.live.window import KEY_HELP
+from coach.overlay.countdown import CountdownAnnotator
+from coach.overlay.cue import CueAnnotator
+from coach.overlay.draw import score_colour
+from coach.overlay.fps import FpsAnnotator
+from coach.overlay.gauge import ScoreGauge
+from coach.overlay.ghost import GhostAnnotator
+from coach.overlay.message import MessageAnnotator
+from coach.overlay.mirror import mirror_for_display, mirror_picture
+from coach.overlay.note import NoteAnnotator
+from coach.overlay.progress import ProgressAnnotator
+from coach.overlay.skeleton import SkeletonAnnotator
+from coach.pose import FramePose, PoseSequence
+from coach.sources import Frame
+
+log = logging.getLogger(__name__)
+
+#: Weight of the newest frame interval in the displayed frames-per-second average.
+FPS_SMOOTHING = 0.1
+#: Every plain sentence the session shows, in one place.
+TEXTS = {
+    "setup": "Setting up",
+    "paused": "Paused",
+    "paused_keys": "Press Space or P to continue",
+    "nobody": "Step back into the picture",
+    "nobody_detail": "Scoring is paused while nobody is seen",
+    "second_person": "Someone else is in view: still coaching the first person",
+    "camera_lost": "Camera lost",
+    "camera_detail": "Check the cable or the stream; the session is kept",
+    "countdown": "Get ready",
+}
+
+
+@dataclass(frozen=True)
+class LiveView:
+    """What the overlays show for one coached frame.
+
+    score: the current 0-100 score (None before there is one).
+    region_scores: region -> 0-100 now (None when not measurable); colours the skeleton.
+    cue: the instruction to show, or None.
+    progress: 0-1 through a flowing movement, None for a held posture.
+    held_s / target_s: seconds held in the zone and asked for (held postures).
+    ghost: the reference pose at the aligned moment (camera coordinates), or None.
+    ghost_image_size: (width, height) of the ghost's image coordinates, when known.
+    """
+
+    score: float | None
+    region_scores: dict[str, float | None]
+    cue: str | None
+    progress: float | None = None
+    held_s: float | None = None
+    target_s: float | None = None
+    ghost: FramePose | None = None
+    ghost_image_size: tuple[int, int] | None = None
+
+
+class Coaching(Protocol):
+    """The live scorer behind the session (see ``coach.live.coaching``)."""
+
+    title: str
+
+    def update(self, pose: FramePose) -> LiveView: ...
+    def reset(self) -> None: ...
+    def recording(self) -> PoseSequence: ...
+    def report(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    """How to run a session.
+
+    view: the camera view the exercise expects ("front" or "side").
+    mirror_display: flip the picture like a mirror (selfie cameras); cues keep the person's
+        own left and right.
+    setup_check: run the setup check and countdown before coaching (live cameras).
+    """
+
+    view: str = "front"
+    mirror_display: bool = False
+    setup_check: bool = True
+
+
+@dataclass
+class SessionOutcome:
+    """How a session went; ``report`` is the scorer's report, or None with ``report_error``."""
+
+    reason: str
+    message: str
+    started_at: datetime
+    duration_s: float
+    frames_processed: int
+    frames_coached: int
+    frames_scored: int
+    frames_dropped: int
+    recording: Any
+    report: Any = None
+    report_error: str = ""
+    cue_counts: Counter[str] = field(default_factory=Counter)
+    mean_fps: float = float("nan")
+
+    @property
+    def main_cues(self) -> tuple[str, ...]:
+        """Cues shown, most frames first."""
+        return tuple(text for text, _ in self.cue_counts.most_common())
+
+
+@dataclass
+class _Overlays:
+    skeleton: SkeletonAnnotator = field(default_factory=SkeletonAnnotator)
+    ghost: GhostAnnotator = field(default_factory=GhostAnnotator)
+    cue: CueAnnotator = field(default_factory=CueAnnotator)
+    gauge: ScoreGauge = field(default_factory=ScoreGauge)
+    progress: ProgressAnnotator = field(default_factory=ProgressAnnotator)
+    fps: FpsAnnotator = field(default_factory=FpsAnnotator)
+    message: MessageAnnotator = field(default_factory=MessageAnnotator)
+    countdown: CountdownAnnotator = field(default_factory=CountdownAnnotator)
+    note: NoteAnnotator = field(default_factory=NoteAnnotator)
+
+
+class Session:
+    """One coaching session over frames from ``capture``.
+
+    detect: the pose backend's ``detect`` (frame -> FramePose of the followed person).
+    sinks: where annotated frames go (window, video); the first command any returns wins.
+    speak: called with each newly shown cue (spoken cues), or None.
+    """
+
+    def __init__(self, capture: FrameCapture, detect: Callable[[Frame], FramePose],
+                 coaching: Coaching, config: SessionConfig, sinks: Sequence[Sink],
+                 fps: float,
+                 speak: Callable[[str], object] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.capture = capture
+        self.detect = detect
+        self.coaching = coaching
+        self.config = config
+        self.sinks = list(sinks)
+        self.speak = speak
+        self._clock = clock
+        self._overlays = _Overlays()
+        self._gate = SetupGate()
+        self.fps = fps
+        self._state = "setup" if config.setup_check else "active"
+        self._paused = False
+        self._last_view: LiveView | None = None
+        self._last_scene: np.ndarray | None = None
+        self._fps: float | None = None
+        self._last_wall: float | None = None
+        self._started_at = datetime.now(UTC)
+        self._first_ms: float | None = None
+        self._last_ms: float | None = None
+        self._cue_counts: Counter[str] = Counter()
+        self._frames = self._coached = self._scored = 0
+        self._fps_sum = 0.0
+        self._fps_n = 0
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> SessionOutcome:
+        """Run until the source ends, "quit", the window closes, or Ctrl-C."""
+        reason, message = "finished", ""
+        try:
+            with self.capture:
+                while True:
+                    frame = self.capture.get(timeout_s=0.1)
+                    if frame is None:
+                        status = self.capture.status
+                        if status.state == "ended":
+                            message = status.message
+                            reason = "source failed" if status.failed else "finished"
+                            break
+                        command = self._idle(status.message) if status.state == \
+                            "reconnecting" else None
+                    else:
+                        command = self._step(frame)
+                    if command == "quit":
+                        reason = "quit"
+                        break
+                    if command == "pause":
+                        self._paused = not self._paused
+                    elif command == "restart":
+                        self._restart()
+        except KeyboardInterrupt:
+            reason, message = "interrupted", "Interrupted"
+        return self._finish(reason, message)
+
+    def _step(self, frame: Frame) -> str | None:
+        pose = self.detect(frame)
+        self._frames += 1
+        self._tick()
+        mirror = self.config.mirror_display
+        scene = mirror_picture(frame.rgb) if mirror else (
+            frame.rgb if frame.rgb.flags.writeable else frame.rgb.copy())
+        shown = mirror_for_display(pose) if mirror else pose
+        ov = self._overlays
+        if self._state == "setup":
+            report = check_setup(pose, self.config.view, frame_brightness(frame.rgb))
+            gate = self._gate.update(report, frame.timestamp_ms)
+            ov.skeleton.annotate(scene, shown)
+            if gate.phase == "checking":
+                ov.message.annotate(scene, TEXTS["setup"], report.instructions or ("Hold still",))
+            elif gate.phase == "countdown":
+                ov.countdown.annotate(scene, gate.seconds_left, TEXTS["countdown"])
+            else:
+                self._state = "active"
+            ov.progress.annotate(scene, self.coaching.title)
+        elif self._paused:
+            self._draw_view(scene, shown, self._last_view)
+            ov.message.annotate(scene, TEXTS["paused"], (TEXTS["paused_keys"], KEY_HELP))
+        else:
+            self._coach(pose, frame.timestamp_ms)
+            self._draw_view(scene, shown, self._last_view if pose.present else None)
+            if not pose.present:
+                ov.message.annotate(scene, TEXTS["nobody"], (TEXTS["nobody_detail"],))
+        if pose.people_seen > 1 and pose.present:
+            ov.note.annotate(scene, TEXTS["second_person"])
+        ov.fps.annotate(scene, self._fps)
+        self._last_scene = scene
+        return self._emit(scene, frame.timestamp_ms)
+
+    def _coach(self, pose: FramePose, timestamp_ms: float) -> None:
+        self._coached += 1
+        if self._first_ms is None:
+            self._first_ms = timestamp_ms
+            self._started_at = datetime.now(UTC)
+        self._last_ms = timestamp_ms
+        if not pose.present:
+            return
+        view = self.coaching.update(pose)
+        self._scored += 1
+        if view.cue:
+            self._cue_counts[view.cue] += 1
+            if self.speak is not None and (self._last_view is None or
+                                           self._last_view.cue != view.cue):
+                self.speak(view.cue)
+        self._last_view = view
+
+    def _draw_view(self, scene: np.ndarray, shown: FramePose, view: LiveView | None) -> None:
+        ov = self._overlays
+        mirror = self.config.mirror_display
+        if view is not None and view.ghost is not None:
+            ghost = mirror_for_display(view.ghost) if mirror else view.ghost
+            ov.ghost.annotate(scene, ghost, shown, view.ghost_image_size)
+        colours = None if view is None else {
+            region: score_colour(value) for region, value in view.region_scores.items()}
+        ov.skeleton.annotate(scene, shown, colours)
+        ov.gauge.annotate(scene, None if view is None else view.score)
+        if view is None:
+            ov.progress.annotate(scene, self.coaching.title)
+        else:
+            ov.progress.annotate(scene, self.coaching.title, view.progress, view.held_s,
+                                 view.target_s)
+            ov.cue.annotate(scene, view.cue)
+
+    def _idle(self, message: str) -> str | None:
+        """While the camera is being reconnected: the last picture with the reason."""
+        if self._last_scene is None:
+            scene = np.zeros((480, 640, 3), np.uint8)
+        else:
+            scene = (self._last_scene // 3).astype(np.uint8)
+        self._overlays.message.annotate(scene, TEXTS["camera_lost"],
+                                        (message, TEXTS["camera_detail"]))
+        command = None
+        for sink in self.sinks:
+            if getattr(sink, "interactive", False):
+                command = command or sink.show(scene, float("nan"))
+        return command
+
+    def _emit(self, scene: np.ndarray, timestamp_ms: float) -> str | None:
+        command = None
+        for sink in self.sinks:
+            command = sink.show(scene, timestamp_ms) or command
+        return command
+
+    def _tick(self) -> None:
+        now = self._clock()
+        if self._last_wall is not None and now > self._last_wall:
+            rate = 1.0 / (now - self._last_wall)
+            self._fps = rate if self._fps is None else \
+                (1 - FPS_SMOOTHING) * self._fps + FPS_SMOOTHING * rate
+            self._fps_sum += now - self._last_wall
+            self._fps_n += 1
+        self._last_wall = now
+
+    def _restart(self) -> None:
+        log.info("session restarted")
+        self.coaching.reset()
+        self._gate.reset()
+        self._state = "setup" if self.config.setup_check else "active"
+        self._paused = False
+        self._last_view = None
+        self._first_ms = self._last_ms = None
+        self._cue_counts.clear()
+        self._coached = self._scored = 0
+
+    def _finish(self, reason: str, message: str) -> SessionOutcome:
+        recording = self.coaching.recording()
+        report, error = None, ""
+        if self._scored:
+            try:
+                report = self.coaching.report()
+            except NotEnoughPoseError as err:
+                error = str(err)
+        else:
+            error = "nobody was coached: not enough pose to score"
+        duration = 0.0 if self._first_ms is None or self._last_ms is None else \
+            (self._last_ms - self._first_ms) / 1000.0 + 1.0 / self.fps
+        return SessionOutcome(
+            reason=reason, message=message, started_at=self._started_at, duration_s=duration,
+            frames_processed=self._frames, frames_coached=self._coached,
+            frames_scored=self._scored, frames_dropped=self.capture.status.dropped,
+            recording=recording, report=report, report_error=error,
+            cue_counts=Counter(self._cue_counts),
+            mean_fps=self._fps_n / self._fps_sum if self._fps_sum > 0 else float("nan"),
+        )

@@ -1,0 +1,115 @@
+"""Where annotated frames go: the window (which also gives key commands) and the video file.
+
+A sink has ``show(scene, timestamp_ms) -> command or None`` and ``close()``. The video sink
+encodes in its own thread, so H.264 encoding overlaps the pose model instead of adding to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from coach.video_writer import VideoWriter
+
+log = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    """Receives every annotated frame."""
+
+    def show(self, scene: np.ndarray, timestamp_ms: float) -> str | None: ...
+    def close(self, completed: bool = True) -> None: ...
+
+
+class WindowSink:
+    """Shows frames in the coaching window; returns key commands ("pause", "restart", "quit")."""
+
+    interactive = True
+
+    def __init__(self, title: str) -> None:
+        from coach.live.window import Window
+
+        self.window = Window(title)
+
+    def show(self, scene: np.ndarray, timestamp_ms: float) -> str | None:
+        return self.window.show(scene)
+
+    def close(self, completed: bool = True) -> None:
+        self.window.close()
+
+
+_STOP = object()
+
+
+class VideoSink:
+    """Writes frames to an H.264 mp4 (``coach.video_writer``) from a background thread.
+
+    The file appears at ``path`` when ``close(completed=True)`` finishes; ``close(False)``
+    (or an encoding error) leaves no file. Frames are copied before queueing, so the caller
+    may draw on its array again at once; at most ``depth`` frames wait.
+    """
+
+    interactive = False
+
+    def __init__(self, path: str | Path, fps: float, depth: int = 8) -> None:
+        self.path = Path(path)
+        self._writer = VideoWriter(self.path, fps)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._completed = False
+        self._thread = threading.Thread(target=self._run, name="video-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def frames_written(self) -> int:
+        return self._writer.frames_written
+
+    def show(self, scene: np.ndarray, timestamp_ms: float) -> str | None:
+        self._put((scene.copy(), timestamp_ms))
+        return None
+
+    def close(self, completed: bool = True) -> None:
+        self._completed = completed
+        if self._thread.is_alive():
+            self._put(_STOP)
+            self._thread.join()
+        self._raise_error()
+
+    def _put(self, item: object) -> None:
+        while True:
+            self._raise_error()
+            try:
+                self._queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        try:
+            with self._writer:
+                while True:
+                    item = self._queue.get()
+                    if item is _STOP:
+                        break
+                    scene, timestamp_ms = item  # type: ignore[misc]
+                    self._writer.write(scene, timestamp_ms)
+                if not self._completed or self._writer.frames_written == 0:
+                    raise _Discard
+        except _Discard:
+            log.info("no video written to %s", self.path)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the session's thread
+            self._error = error
+
+
+class _Discard(Exception):
+    """Raised inside the writer's block to drop the temp file instead of publishing it."""
