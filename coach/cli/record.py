@@ -1,0 +1,80 @@
+"""``coach record EXERCISE --source CAMERA_OR_VIDEO``: record an instructor's take."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from coach.cli.references import add_library_option, open_library
+from coach.library import ExerciseMeta, LibraryError, check_slug, prepare_take
+from coach.library.meta import KINDS, TRADITIONS, VIEWS
+from coach.library.recorder import COUNTDOWN_S, record_take
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``record`` subcommand."""
+    parser = subparsers.add_parser(
+        "record", help="record an instructor's take of an exercise (camera or video file)",
+        description="Record a take for the reference library: a countdown (camera), the "
+                    "recording (Ctrl-C or --duration ends a camera recording), trimming of the "
+                    "still start and end, and a quality check (whole body in frame, landmark "
+                    "visibility, camera view) that refuses a bad take with the reason. The take "
+                    "is saved next to the earlier ones in your own library. Recording an "
+                    "exercise of the built-in library starts your own version of it.")
+    parser.add_argument("exercise", help="exercise slug, e.g. qigong-the-wave")
+    parser.add_argument("--source", required=True,
+                        help="camera index (0), stream URL, video file or image folder")
+    parser.add_argument("--countdown", type=float, default=COUNTDOWN_S, metavar="S",
+                        help=f"seconds before a camera recording starts (default "
+                             f"{COUNTDOWN_S:g})")
+    parser.add_argument("--duration", type=float, metavar="S",
+                        help="stop after this many seconds (default: Ctrl-C or the video's end)")
+    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    new = parser.add_argument_group("a new exercise (not yet in any library)")
+    new.add_argument("--name", help="display name (default: from the slug)")
+    new.add_argument("--tradition", choices=TRADITIONS)
+    new.add_argument("--kind", choices=KINDS, default="flowing")
+    new.add_argument("--view", choices=VIEWS, default="front",
+                     help="the camera view the exercise is filmed from")
+    new.add_argument("--description", help="what the exercise is, in a sentence or two")
+    add_library_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def _new_meta(args: argparse.Namespace, slug: str) -> ExerciseMeta:
+    missing = [flag for flag, value in (("--tradition", args.tradition),
+                                        ("--description", args.description)) if not value]
+    if missing:
+        raise LibraryError(f"'{slug}' is a new exercise: give {' and '.join(missing)} "
+                           "(see coach record --help)")
+    if args.kind == "held":
+        raise LibraryError(f"'{slug}': a held posture is defined by target values in its "
+                           "exercise.toml; write that file first, then record takes for it")
+    return ExerciseMeta(name=args.name or slug.replace("-", " ").capitalize(),
+                        tradition=args.tradition, kind=args.kind, view=args.view,
+                        description=args.description, teaching_points=(), safety_notes=())
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record, trim, check, save; prints what happened at each step."""
+    library = open_library(args)
+    slug = check_slug(args.exercise)
+    found = library.find_folder(slug)
+    meta = library.get(slug).meta if found is not None else _new_meta(args, slug)
+
+    def countdown(seconds_left: int) -> None:
+        print(f"recording '{slug}' in {seconds_left} ...", file=sys.stderr, flush=True)
+
+    def started() -> None:
+        print("recording: move now (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+    raw = record_take(args.source, model_path=args.model, countdown_s=args.countdown,
+                      duration_s=args.duration, on_countdown=countdown, on_start=started)
+    take, quality = prepare_take(raw, meta.view, held=meta.is_held)
+    library.ensure_own(slug, meta if found is None else None)
+    path = library.add_take(slug, take)
+    print(f"saved take {path} ({len(take)} of {len(raw)} frames kept after trimming, "
+          f"{take.duration_s:.1f} s; camera view {quality.view}, whole body in frame "
+          f"{quality.in_frame_fraction:.0%})")
+    return 0

@@ -1,0 +1,42 @@
+"""``coach score INPUT --exercise NAME [--json]``: score an attempt against a reference."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from coach.cli.references import add_library_option, open_library
+from coach.library import score_exercise
+from coach.recording import load_pose_input
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``score`` subcommand."""
+    parser = subparsers.add_parser(
+        "score", help="score a video, image folder or landmark recording against an exercise",
+        description="Compare a person's movement with a reference exercise: overall and "
+                    "per-region scores, the main corrective cues, tempo, and the plane compared "
+                    "(3D world landmarks or image plane only).")
+    parser.add_argument("input", help="video file, image folder or landmark recording")
+    parser.add_argument("--exercise", required=True, help="exercise slug or name")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--mirror", action="store_true",
+                        help="also compare with the mirror image (following as in a mirror)")
+    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    add_library_option(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the exercise first (fast failure), then the input, then score and print."""
+    exercise = open_library(args).get(args.exercise)
+    attempt = load_pose_input(args.input, args.model, progress=not args.json)
+    report = score_exercise(attempt, exercise, mirror=args.mirror)
+    if args.json:
+        print(json.dumps({"exercise": exercise.slug, "kind": exercise.meta.kind,
+                          **report.to_dict()}, indent=2))
+    else:
+        print(f"{exercise.meta.name} ({exercise.slug}): {args.input}")
+        print(report.summary_text())
+    return 0
