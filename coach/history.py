@@ -211,3 +211,45 @@ def _record(row: Sequence[object], recording: bytes | None = None,
         cues=tuple(json.loads(str(cues))), source=str(source), summary=json.loads(str(summary)),
         recording_npz=recording, video_mp4=video, id=int(session_id),  # type: ignore[arg-type]
     )
+
+
+def write_trend_plot(records: Sequence[SessionRecord], path: str | os.PathLike[str],
+                     title: str = "Practice sessions") -> Path:
+    """A PNG of the overall and per-region scores of ``records`` over time, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from coach.atomic import atomic_path
+
+    if not records:
+        raise InputError(f"{path}: no sessions to plot")
+    times = [r.started_at.astimezone() for r in records]
+    fig, ax = plt.subplots(figsize=(9, 4.5), dpi=110)
+    try:
+        for region in REGIONS:
+            values = [_nan(r.region_scores.get(region)) for r in records]
+            ax.plot(times, values, marker=".", linewidth=1, alpha=0.6, label=region)
+        ax.plot(times, [_nan(r.overall) for r in records], marker="o", linewidth=2.5,
+                color="black", label="overall")
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("score (0-100)")
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", ncol=4, fontsize=8)
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        fig.tight_layout()
+        target = Path(path)
+        with atomic_path(target) as tmp:
+            fig.savefig(tmp, format="png")
+    finally:
+        plt.close(fig)
+    return target
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)

@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--setup-check", action=argparse.BooleanOptionalAction, default=None,
                         help="check the camera setup and count down before coaching "
                              "(default: on for cameras, off for video files)")
+    parser.add_argument("--reconnect-timeout", type=float, default=60.0, metavar="S",
+                        help="end the session when a lost camera has not come back after S "
+                             "seconds (default: 60)")
     parser.add_argument("--keep-video", action="store_true",
                         help="also store the annotated video in the session history")
     parser.add_argument("--no-history", action="store_true",
@@ -59,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
         headless=args.headless, output=args.output, db=args.db,
         library_dirs=tuple(args.library), model=args.model, setup_check=args.setup_check,
         keep_video=args.keep_video, save_history=not args.no_history,
+        reconnect_timeout_s=args.reconnect_timeout,
     )
     result = run_live(options)
     print(result.text)

@@ -37,6 +37,7 @@ class LiveOptions:
     live cameras, not for files). headless: no window (needs ``output``). setup_check: None =
     on for live cameras, off for files. keep_video: also store the annotated video in the
     session history. db: the history database (None: ``COACH_DB`` or the default).
+    reconnect_timeout_s: give up on a lost camera after this long (None: keep trying).
     """
 
     exercise: str
@@ -51,6 +52,7 @@ class LiveOptions:
     setup_check: bool | None = None
     keep_video: bool = False
     save_history: bool = True
+    reconnect_timeout_s: float | None = 60.0
 
 
 @dataclass
@@ -109,7 +111,8 @@ def run_live(options: LiveOptions,
     except BaseException:
         source.close()
         raise
-    capture = FrameCapture(lambda: opener(options.source), live=live, first_source=source)
+    capture = FrameCapture(lambda: opener(options.source), live=live, first_source=source,
+                           give_up_after_s=options.reconnect_timeout_s)
     try:
         if options.output is not None:
             paths["video"] = Path(options.output) / f"{exercise.slug}.mp4"
