@@ -391,11 +391,16 @@ class Library:
         staging = Path(tempfile.mkdtemp(prefix=".import.", dir=root))
         try:
             if source.is_dir():
-                name = check_slug(slug or source.name)
+                name = check_slug(source.name if slug is None else slug)
                 _copy_exercise_folder(source, staging / name)
+                shown = str(source)
             else:
                 name = _unpack_archive(source, staging, slug)
-            load_exercise(staging / name, read_only=False, load_takes=True)
+                shown = f"{source}:{name}"
+            try:
+                load_exercise(staging / name, read_only=False, load_takes=True)
+            except CoachError as exc:  # name the user's file, not the staging copy
+                raise type(exc)(str(exc).replace(str(staging / name), shown)) from None
             if self.find_folder(name) is not None:
                 raise LibraryError(f"an exercise '{name}' already exists in the library "
                                    "(remove it first, or import under another name)")
@@ -448,7 +453,7 @@ def _unpack_archive(source: Path, staging: Path, slug: str | None) -> str:
                 raise LibraryError(f"{source}: expected one exercise folder in the archive, "
                                    f"found {len(tops)}")
             top = check_slug(tops.pop())
-            name = check_slug(slug or top)
+            name = check_slug(top if slug is None else slug)
             total = 0
             for info in infos:
                 rel = PurePosixPath(info.filename)
