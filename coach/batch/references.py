@@ -1,0 +1,114 @@
+"""The references a batch scores against, packed so any worker (local or on a cluster) has them.
+
+The batch's main process opens the library, picks the exercise named on the command line (or
+every scorable one for ``--exercise auto``), and packs each exercise folder's metadata and
+takes as bytes. A worker unpacks them once into a private folder and loads them with the
+library's own loader, so it needs no access to the instructor's library folders.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from coach.library import METADATA_FILE, Exercise, Library, LibraryError, load_exercise
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """Packed references and their combined version.
+
+    exercise: what was asked for: one exercise's slug, or "auto".
+    bundles: slug -> {path relative to the exercise folder: file bytes} (metadata and takes).
+    versions: slug -> content version of that exercise (metadata bytes + template version).
+    version: one version over every packed exercise, for result keys.
+    """
+
+    exercise: str
+    bundles: Mapping[str, Mapping[str, bytes]]
+    versions: Mapping[str, str]
+    version: str
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        """The packed exercises, in slug order."""
+        return tuple(sorted(self.bundles))
+
+
+def exercise_version(exercise: Exercise) -> str:
+    """Content version of an exercise: its metadata file and, for movements, the template.
+
+    Raises the library's errors for a take or template that cannot be built.
+    """
+    digest = hashlib.sha256((exercise.folder / METADATA_FILE).read_bytes())
+    if not exercise.is_held:
+        digest.update(exercise.template().version.encode())
+    return digest.hexdigest()[:16]
+
+
+def _pack(exercise: Exercise) -> dict[str, bytes]:
+    files = [exercise.folder / METADATA_FILE, *exercise.take_paths]
+    return {p.relative_to(exercise.folder).as_posix(): p.read_bytes() for p in files}
+
+
+def load_references(library: Library, exercise: str) -> ReferenceSet:
+    """Pack ``exercise`` (a slug or display name) or, for "auto", every scorable exercise.
+
+    Raises ``LibraryError`` when the exercise is unknown or cannot be scored (waiting for a
+    recording), or when "auto" finds nothing to score against.
+    """
+    if exercise == AUTO:
+        chosen = [library.get(e.slug) for e in library.list() if not e.is_waiting]
+        if not chosen:
+            raise LibraryError("--exercise auto: the library holds no exercise that can be "
+                               "scored yet")
+    else:
+        found = library.get(exercise)
+        if found.is_waiting:
+            raise LibraryError(f"'{found.slug}' is waiting for an instructor's recording and "
+                               f"cannot be scored yet (record it: coach record {found.slug} "
+                               "--source CAMERA_OR_VIDEO)")
+        chosen = [found]
+    versions = {e.slug: exercise_version(e) for e in chosen}
+    combined = hashlib.sha256("|".join(f"{s}:{v}" for s, v in sorted(versions.items()))
+                              .encode()).hexdigest()[:16]
+    return ReferenceSet(exercise if exercise == AUTO else chosen[0].slug,
+                        {e.slug: _pack(e) for e in chosen}, versions, combined)
+
+
+class UnpackedReferences:
+    """A worker's own copy of the packed references, loaded once; ``close`` removes it."""
+
+    def __init__(self, bundles: Mapping[str, Mapping[str, bytes]]) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="coach-references-"))
+        self.exercises: dict[str, Exercise] = {}
+        try:
+            for slug, files in bundles.items():
+                target = self._folder / slug
+                for rel, data in files.items():
+                    path = target / rel
+                    if not path.resolve().is_relative_to(target.resolve()):
+                        raise LibraryError(f"{slug}: packed file {rel!r} leaves its folder")
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+                self.exercises[slug] = load_exercise(target, read_only=True, load_takes=True)
+        except BaseException:
+            self.close()
+            raise
+
+    def get(self, slugs: Sequence[str]) -> list[Exercise]:
+        """The exercises named by ``slugs``, in that order."""
+        return [self.exercises[s] for s in slugs]
+
+    def close(self) -> None:
+        """Remove the unpacked copy."""
+        shutil.rmtree(self._folder, ignore_errors=True)
