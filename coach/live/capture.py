@@ -195,8 +195,9 @@ class FrameCapture:
                     self._set_status("running")
                 self._hand_over(frame)
                 count += 1
-        except (CoachError, OSError) as err:
-            if not self.live and count == 0 and self._index == 0:
+        except Exception as err:  # noqa: BLE001 - a camera may fail in any way; files may not
+            expected = isinstance(err, CoachError | OSError)
+            if not self.live and (not expected or (count == 0 and self._index == 0)):
                 raise
             name = getattr(source, "name", "the source")
             log.warning("%s: reading failed after %d frames (%s)", name, count, err)

@@ -25,7 +25,7 @@ EDGE_MARGIN = 0.01
 #: Head-to-feet height as a share of the picture height: closer than this is too near ...
 MAX_BODY_HEIGHT = 0.94
 #: ... and below this the person is too far for reliable landmarks.
-MIN_BODY_HEIGHT = 0.40
+MIN_BODY_HEIGHT = 0.25
 #: The shoulder line's angle out of the picture plane (degrees): at most this for "front",
 #: at least ``SIDE_MIN_YAW_DEG`` for "side".
 FRONT_MAX_YAW_DEG = 35.0
