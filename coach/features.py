@@ -16,8 +16,9 @@ Sign conventions (left and right are the person's own, as labelled by the pose m
   person's left.
 - axial_twist_deg: shoulder line against hip line about the vertical, positive = chest turned
   to the person's left of the hips.
-- spine_curve_deg: 3D angle between trunk and neck (mid-shoulder -> mid-ear), 0 = ears,
+- spine_curve_deg: 3D angle at the mid-hip between the mid-shoulder and the mid-ear, 0 = ears,
   shoulders and hips in one line; larger = more curved (a rounded upper back, head forward).
+  Measured from the hips so that lifting the shoulders (a shrug) barely changes it.
 - neck_flexion_deg / neck_lateral_deg: neck relative to the trunk line, positive = head
   forward / tilted to the person's left.
 - shoulder_level_deg / hip_level_deg: the line right -> left against horizontal, positive =
@@ -25,13 +26,21 @@ Sign conventions (left and right are the person's own, as labelled by the pose m
 - <side>_shoulder_deg: angle hip-shoulder-elbow, 0 = arm along the trunk, 180 = overhead.
 - <side>_elbow_deg, <side>_hip_deg, <side>_knee_deg: included angle, 180 = straight.
 
-Measured on the real sample clips with the bundled model (see DESIGN.md): across four camera
-views of one movement the mean absolute difference is about 8 deg for lateral bend, 10 for
-trunk flexion (with an estimated vertical), neck relative to trunk, hips and shoulders; 15-18
-for knees, 11-22 for elbows and 24 for axial twist (mostly a constant offset per view). The
-first group is marked ``view_robust`` and weighs more by default; the rest want a reference
-filmed from a similar angle. "Up" estimated from the first still second (ankles -> hips)
-came within 3-8 deg of gravity on the pose2sim clips, whose cameras pitch 18-23 deg.
+Measured on the real sample clips with the bundled model: the pose2sim movement filmed by
+four cameras, each of views 2-4 against view 1, frame by frame, mean absolute difference
+(degrees): spine curve 2-3, lateral bend 4-9, hip level 3-9, shoulder level 3-12, trunk
+flexion 5-14, neck flexion 11, neck lateral 9-15, hip angles 5-18, shoulder angles 9-14, axial
+twist 8-26, elbows 7-22, knees 10-19. The first group (spine, neck, levels) is marked
+``view_robust`` and weighs more by default; joints and twist want a reference filmed from a
+similar angle. The one-take tolerances (``default_tolerance``) are set so that the faults
+of ``bench/fault_detection.py`` (10-30 deg leans, 5-8 cm raised shoulder) exceed them when
+the attempt is filmed from the reference's angle: 6 deg for shoulder and hip level, 8 for lateral bend, 10 for trunk flexion and
+spine curve, 12 for the neck, 20-25 for joints and twist.
+
+"Up" is estimated from the first still second (ankles -> hips, perpendicular to the hip
+line); DESIGN.md measured such estimates within 3-8 deg of gravity on the pose2sim clips,
+whose cameras pitch 18-23 deg. One of them also rolls 23 deg: its estimate leans 42 deg
+from the camera's axis, so estimates up to ``MAX_UP_TILT_DEG`` = 50 deg are trusted.
 
 Whole-body left-right mirrored frames (the model sometimes flips the whole body, depth
 included) are found as jumps of the body's facing direction above ``MIRROR_JUMP_DEG`` between
@@ -56,7 +65,7 @@ L = Landmark
 CAMERA_UP = np.array([0.0, -1.0, 0.0])
 CAMERA_UP.setflags(write=False)
 #: An estimated vertical further than this from the camera's -y is not trusted (lying poses).
-MAX_UP_TILT_DEG = 40.0
+MAX_UP_TILT_DEG = 50.0
 #: Seconds of the start used to estimate "up" (the person standing or sitting still).
 UP_WINDOW_S = 1.0
 #: A jump of the facing direction above this between consecutive frames marks a mirrored frame.
@@ -121,43 +130,43 @@ def _sided(side: str, joint: str, region: str, sign: str, description: str, tol:
 FEATURES: tuple[FeatureSpec, ...] = (
     _spec("trunk_flexion_deg", "spine", "+ = bending forward",
           "Trunk (mid-hip to mid-shoulder) against vertical, sagittal plane", True, _WORLD,
-          15.0, 2.0, None, 1.0, _TRUNK),
+          10.0, 2.0, None, 1.0, _TRUNK),
     _spec("lateral_bend_deg", "spine", "+ = leaning to the person's left",
-          "Trunk against vertical, frontal plane", True, _BOTH, 12.0, 2.0, None, -1.0, _TRUNK),
+          "Trunk against vertical, frontal plane", True, _BOTH, 8.0, 2.0, None, -1.0, _TRUNK),
     _spec("axial_twist_deg", "spine", "+ = chest turned to the person's left",
-          "Shoulder line against hip line about the vertical", False, _WORLD, 25.0, 0.5,
+          "Shoulder line against hip line about the vertical", False, _WORLD, 20.0, 0.5,
           None, -1.0, _TRUNK),
     _spec("spine_curve_deg", "spine", "0 = ears, shoulders, hips in line; + = curved",
-          "3D angle between trunk and neck (ears - shoulders - hips)", True, _WORLD, 15.0, 1.0,
-          None, 1.0, _NECK),
+          "Angle at the hips between shoulders and ears (ears - shoulders - hips)", True, _WORLD,
+          10.0, 1.0, None, 1.0, _NECK),
     _spec("neck_flexion_deg", "neck", "+ = head forward of the trunk line",
           "Neck (mid-shoulder to mid-ear) relative to the trunk, sagittal plane", True, _WORLD,
-          15.0, 1.0, None, 1.0, _NECK),
+          12.0, 1.0, None, 1.0, _NECK),
     _spec("neck_lateral_deg", "neck", "+ = head tilted to the person's left",
-          "Neck relative to the trunk, frontal plane", True, _BOTH, 15.0, 1.0, None, -1.0,
+          "Neck relative to the trunk, frontal plane", True, _BOTH, 12.0, 1.0, None, -1.0,
           _NECK),
     _spec("shoulder_level_deg", "shoulders", "+ = left shoulder higher",
-          "Shoulder line (right to left) against horizontal", True, _BOTH, 10.0, 1.5, None,
+          "Shoulder line (right to left) against horizontal", True, _BOTH, 6.0, 1.5, None,
           -1.0, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
     _sided("left", "shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
-           "Angle hip-shoulder-elbow, {side} side", 25.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
+           "Angle hip-shoulder-elbow, {side} side", 20.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
     _sided("right", "shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
-           "Angle hip-shoulder-elbow, {side} side", 25.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
+           "Angle hip-shoulder-elbow, {side} side", 20.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
     _spec("hip_level_deg", "hips", "+ = left hip higher",
-          "Hip line (right to left) against horizontal", True, _BOTH, 10.0, 1.0, None, -1.0,
+          "Hip line (right to left) against horizontal", True, _BOTH, 6.0, 1.0, None, -1.0,
           (L.LEFT_HIP, L.RIGHT_HIP)),
     _sided("left", "hip", "hips", "180 = straight", "Angle shoulder-hip-knee, {side} side",
-           25.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
+           20.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
     _sided("right", "hip", "hips", "180 = straight", "Angle shoulder-hip-knee, {side} side",
-           25.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
+           20.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
     _sided("left", "elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist, {side} side",
-           30.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
+           25.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
     _sided("right", "elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist, {side} side",
-           30.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
+           25.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
     _sided("left", "knee", "legs", "180 = straight", "Angle hip-knee-ankle, {side} side",
-           25.0, 0.6, ("HIP", "KNEE", "ANKLE")),
+           20.0, 0.6, ("HIP", "KNEE", "ANKLE")),
     _sided("right", "knee", "legs", "180 = straight", "Angle hip-knee-ankle, {side} side",
-           25.0, 0.6, ("HIP", "KNEE", "ANKLE")),
+           20.0, 0.6, ("HIP", "KNEE", "ANKLE")),
 )
 
 SPECS: dict[str, FeatureSpec] = {s.name: s for s in FEATURES}
@@ -287,7 +296,7 @@ def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
         "trunk_flexion_deg": flex,
         "lateral_bend_deg": lat,
         "axial_twist_deg": twist,
-        "spine_curve_deg": _angle_between(trunk, neck),
+        "spine_curve_deg": _angle_between(trunk, mid_ear - mid_hip),
         "neck_flexion_deg": np.degrees(np.arctan2(_dot(neck, fwd), n_up)) - flex,
         "neck_lateral_deg": np.degrees(np.arctan2(_dot(neck, left), n_up)) - lat,
         "shoulder_level_deg": np.degrees(np.arctan2(_dot(sh, up), np.linalg.norm(sh_h, axis=-1))),
@@ -344,7 +353,9 @@ def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np
     """Unit vertical (3,) in camera axes from the first ``window_s`` seconds with a person.
 
     Uses mid-ankle -> mid-hip where the ankles are visible (standing: the legs, so that a
-    habitual trunk lean is not taken as vertical), else mid-hip -> mid-shoulder (sitting).
+    habitual trunk lean is not taken as vertical), else mid-hip -> mid-shoulder (sitting),
+    made perpendicular to the hip line (the hips are taken as level at the start, which
+    removes most of a camera's roll). Short recordings use their first third at most.
     Falls back to the camera's -y when nothing usable is found or the estimate leans more
     than ``MAX_UP_TILT_DEG`` from it (lying or kneeling starts).
     """
@@ -352,17 +363,21 @@ def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np
     idx = np.flatnonzero(present)
     if idx.size == 0:
         return CAMERA_UP.copy()
-    first = timestamps_ms[idx[0]]
-    idx = idx[timestamps_ms[idx] <= first + window_s * 1000.0]
+    first, last = timestamps_ms[idx[0]], timestamps_ms[idx[-1]]
+    window_ms = min(window_s * 1000.0, (last - first) / 3.0)
+    idx = idx[timestamps_ms[idx] <= first + window_ms]
     p = world_xyz[idx]
     mid_hip = _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
     ankles_seen = visibility[idx][:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]].min(axis=1) >= ANKLE_VISIBILITY
     v = np.where(ankles_seen[:, None], _unit(mid_hip - _mid(p, L.LEFT_ANKLE, L.RIGHT_ANKLE)),
                  _unit(_mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - mid_hip))
-    v = v[np.isfinite(v).all(axis=1)]
-    if len(v) == 0:
+    hip_line = _unit(p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP])
+    ok = np.isfinite(v).all(axis=1) & np.isfinite(hip_line).all(axis=1)
+    if not ok.any():
         return CAMERA_UP.copy()
-    up = _unit(np.median(v, axis=0))
+    up = _unit(np.median(v[ok], axis=0))
+    across = _unit(np.median(hip_line[ok], axis=0))
+    up = _unit(up - np.dot(up, across) * across)
     tilt = float(_angle_between(up, CAMERA_UP))
     if not np.isfinite(tilt) or tilt > MAX_UP_TILT_DEG:
         log.info("estimated vertical leans %.0f deg from the camera's; using the camera's", tilt)

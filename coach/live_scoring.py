@@ -35,7 +35,7 @@ from coach.features import (
 )
 from coach.landmarks import NUM_LANDMARKS
 from coach.pose import FramePose, PoseSequence
-from coach.scoring import ScoreReport, feature_score, region_masks, score, weighted_mean
+from coach.scoring import ScoreReport, frame_scores, region_masks, score
 from coach.smoothing import LandmarkSmoother
 from coach.template import Template
 
@@ -224,9 +224,9 @@ class LiveScorer:
         with np.errstate(invalid="ignore", divide="ignore"):
             dev = (values - tmpl.mean[j]) / tmpl.spread[j]
         w = conf * weights * np.isfinite(dev)
-        s = feature_score(dev)
-        regions = {r: _opt(weighted_mean(s[m], w[m])) for r, m in masks.items()}
-        frame_score = _opt(weighted_mean(s, w))
+        region_score, _, total = frame_scores(dev[None], w[None], masks)
+        regions = {r: _opt(v[0]) for r, v in region_score.items()}
+        frame_score = _opt(total[0])
         shown = self._scheduler.update(cues_for_deviation(tmpl.feature_names, dev, weights), ts)
         dev.setflags(write=False)
         out = LiveFrame(ts, frame_score is not None, frame_score, MappingProxyType(regions), dev,

@@ -5,14 +5,22 @@ Pipeline: attempt -> blank whole-body mirrored frames -> One Euro smoothing -> f
 plane when both sides have world landmarks, else image plane, and the report says which) ->
 DTW alignment with the reference template (``coach.align``) -> per matched pair, the signed
 deviation of every feature in tolerance units ``z = (attempt - reference) / spread`` ->
-per-feature score ``100 * exp(-(z / SCORE_SOFTNESS)^2 / 2)`` (100 on the reference, about 80
-at the tolerance's edge, about 41 at twice the tolerance) -> weighted means (feature weight x
-landmark confidence) per frame, per region and overall.
+per region and frame, the root mean square of z over the region's features (weights: feature
+weight x landmark confidence), turned into a score ``100 * exp(-(z / SCORE_SOFTNESS)^2 / 2)``
+(100 on the reference, about 80 at the tolerance's edge, about 41 at twice the tolerance) ->
+the frame's score is the weighted mean of its region scores; region and overall scores are
+means over frames. The root mean square lets one badly-off feature (a 40 deg forward bend)
+pull its region down instead of being averaged away by the region's other features.
+
+The alignment compares shapes: each feature is centred on its median (attempt and reference
+separately) before DTW, so a constant offset (a habitual lean, a camera-angle offset) does
+not drag the path to the wrong moments; the deviations are then measured on the raw values.
 
 The overall score is the weighted mean over frames and features times a coverage factor
-``min(1, covered / COVERAGE_FULL)``: an attempt that stops half-way through the reference
-cannot score 100. Tempo is the reference time covered per attempt second (2.0 = twice as fast
-as the reference) from the alignment path.
+``min(1, covered / COVERAGE_FULL)`` (an attempt that stops half-way through the reference
+cannot score 100) and a tempo factor (``tempo_factor``: rushing costs more than going slowly,
+as the exercises are slow and gentle). Tempo is the reference time covered per attempt
+second (2.0 = twice as fast as the reference), from the alignment path.
 
 Mirror-tolerant scoring (``mirror=True``) compares the attempt with the reference's mirror
 image, so a person following an instructor as in a mirror is not marked down; cue sides stay
@@ -30,7 +38,7 @@ from typing import Literal
 import numpy as np
 
 from coach.align import ReferenceModel, align
-from coach.cues import CUE_TEXTS, REGION_PRIORITY, Cue, cue, cues_for_deviation
+from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation
 from coach.errors import InputError, NotEnoughPoseError
 from coach.features import SPECS, compute_features
 from coach.landmarks import NUM_LANDMARKS, REGIONS
@@ -47,6 +55,9 @@ COVERAGE_FULL = 0.85
 MIN_FRAMES = 2
 #: Tempo ratio band read as "about the reference's pace".
 TEMPO_SAME = (0.8, 1.25)
+#: Tempo penalty per squared doubling outside ``TEMPO_SAME``: rushing costs more than slowness
+#: (the exercises are slow); twice as fast costs about 9%, half as fast about 2%.
+TEMPO_PENALTY_FAST, TEMPO_PENALTY_SLOW = 0.2, 0.05
 #: A feature gets a cue when out of tolerance in at least this fraction of the weighted frames.
 CUE_MIN_FRACTION = 0.25
 #: Most cues a report lists.
@@ -61,9 +72,40 @@ def feature_score(deviation: np.ndarray) -> np.ndarray:
     return 100.0 * np.exp(-0.5 * z * z)
 
 
+def tempo_factor(ratio: float) -> float:
+    """Multiplier in (0, 1] for a tempo ratio (attempt speed / reference speed)."""
+    if not np.isfinite(ratio) or ratio <= 0:
+        return 1.0
+    if ratio > TEMPO_SAME[1]:
+        return float(np.exp(-TEMPO_PENALTY_FAST * np.log2(ratio / TEMPO_SAME[1]) ** 2))
+    if ratio < TEMPO_SAME[0]:
+        return float(np.exp(-TEMPO_PENALTY_SLOW * np.log2(TEMPO_SAME[0] / ratio) ** 2))
+    return 1.0
+
+
 def region_masks(names: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Region -> (F,) bool mask of the features in it."""
     return {r: np.array([SPECS[n].region == r for n in names]) for r in REGIONS}
+
+
+def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray]
+                 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Scores of N frames from deviations z (N, F) (tolerance units) and weights w (N, F).
+
+    Returns (region -> (N,) score 0-100 or NaN, region -> (N,) weight, (N,) frame score).
+    """
+    ok = np.isfinite(z) & (w > 0)
+    wz = np.where(ok, w, 0.0)
+    z2 = np.where(ok, z, 0.0) ** 2
+    region_score, region_weight = {}, {}
+    for r, m in masks.items():
+        den = wz[:, m].sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rms = np.sqrt(np.where(den > 0, (wz[:, m] * z2[:, m]).sum(axis=1) / den, np.nan))
+        region_score[r], region_weight[r] = feature_score(rms), den
+    scores = np.stack([region_score[r] for r in masks], axis=1)
+    weights = np.stack([region_weight[r] for r in masks], axis=1)
+    return region_score, region_weight, np.asarray(weighted_mean(scores, weights, axis=1))
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray, axis: int | None = None
@@ -109,7 +151,8 @@ class ScoreReport:
     worst_moments: the lowest-scoring moments, worst first.
     tempo_ratio: reference time covered per attempt second (> 1 = faster than the reference);
     tempo_text: the same in words. reference_covered: fraction of the reference gone through.
-    cues: ordered instructions, spine first. plane: "world" or "image".
+    cues: ordered instructions, spine first; cue_keys: their ``coach.cues.CUE_TEXTS`` keys
+        (feature or topic, "+"/"-"). plane: "world" or "image".
     frames_used / frames_dropped: attempt frames scored / not (no person, mirrored, unusable).
     mirrored: compared with the reference's mirror image.
     """
@@ -127,6 +170,7 @@ class ScoreReport:
     tempo_text: str
     reference_covered: float
     cues: tuple[str, ...]
+    cue_keys: tuple[tuple[str, str], ...]
     plane: str
     frames_used: int
     frames_dropped: int
@@ -144,6 +188,7 @@ class ScoreReport:
             "tempo": {"ratio": _num(self.tempo_ratio, 2), "text": self.tempo_text},
             "reference_covered": _num(self.reference_covered, 3),
             "cues": list(self.cues),
+            "cue_keys": [list(k) for k in self.cue_keys],
             "worst_moments": [{"timestamp_ms": _num(m.timestamp_ms), "region": m.region,
                                "what": m.what, "score": _num(m.score)}
                               for m in self.worst_moments],
@@ -238,33 +283,40 @@ def _worst(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.n
     return tuple(picked)
 
 
+def _centred(values: np.ndarray) -> np.ndarray:
+    """(T, F) values minus each feature's median over time (NaN kept)."""
+    with np.errstate(invalid="ignore"):
+        med = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0) \
+            if np.isfinite(values).any() else np.zeros(values.shape[1])
+    return values - np.where(np.isfinite(med), med, 0.0)
+
+
 def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.ndarray,
                 template: Template, band: float | None) -> dict:
-    model = ReferenceModel(template.mean, template.spread, template.weights)
-    al = align(attempt_values, attempt_conf, model, band=band)
+    model = ReferenceModel(_centred(template.mean), template.spread, template.weights)
+    al = align(_centred(attempt_values), attempt_conf, model, band=band)
     j = al.reference_index
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (attempt_values - template.mean[j]) / template.spread[j]
     w = attempt_conf * template.weights * np.isfinite(z)
     s = feature_score(z)
     names = template.feature_names
-    masks = region_masks(names)
-    frame_score = weighted_mean(s, w, axis=1)
-    region_frame = {r: weighted_mean(s[:, m], w[:, m], axis=1) for r, m in masks.items()}
-    regions = {r: weighted_mean(s[:, m], w[:, m]) for r, m in masks.items()}
+    region_frame, region_w, frame_score = frame_scores(z, w, region_masks(names))
+    regions = {r: weighted_mean(v, region_w[r]) for r, v in region_frame.items()}
     features = {n: weighted_mean(s[:, f], w[:, f]) for f, n in enumerate(names)}
     coverage = al.coverage
-    raw = weighted_mean(s, w)
-    overall = raw * min(1.0, coverage / COVERAGE_FULL)
     ref_ts = template.timestamps_ms
     attempt_s = (ts[-1] - ts[0]) / 1000.0
     ratio = (ref_ts[j[-1]] - ref_ts[j[0]]) / 1000.0 / attempt_s if attempt_s > 0 else np.nan
+    raw = weighted_mean(frame_score, w.sum(axis=1))
+    overall = raw * min(1.0, coverage / COVERAGE_FULL) * tempo_factor(ratio)
     cues = _offline_cues(names, z, w)
+    spine = sum(c.region == "spine" for c in cues)
     if np.isfinite(ratio) and ratio > TEMPO_SAME[1]:
-        cues.append(cue("tempo", "+", ratio))
+        cues.insert(spine, cue("tempo", "+", ratio))
     elif np.isfinite(ratio) and ratio < TEMPO_SAME[0] * 0.75:
         cues.append(cue("tempo", "-", 1.0 / max(ratio, 1e-6)))
-    if coverage < COVERAGE_FULL and ("coverage", "-") in CUE_TEXTS:
+    if (len(template) - 1 - j[-1]) / len(template) > 1.0 - COVERAGE_FULL:
         cues.append(cue("coverage", "-", 1.0 - coverage))
     return {
         "overall": float(overall) if np.isfinite(overall) else 0.0,
@@ -275,7 +327,7 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
         "worst": _worst(ts, frame_score, region_frame, names, z, template.weights),
         "ratio": float(ratio),
         "coverage": coverage,
-        "cues": tuple(c.text for c in cues[:MAX_CUES]),
+        "cues": tuple(cues[:MAX_CUES]),
     }
 
 
@@ -333,5 +385,6 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
         timeline_score=_ro(res["timeline_score"]),
         reference_index=_ro(res["reference_index"], np.int64), worst_moments=res["worst"],
         tempo_ratio=res["ratio"], tempo_text=tempo_words(res["ratio"]),
-        reference_covered=res["coverage"], cues=res["cues"], plane=plane, frames_used=used,
+        reference_covered=res["coverage"], cues=tuple(c.text for c in res["cues"]),
+        cue_keys=tuple(c.key for c in res["cues"]), plane=plane, frames_used=used,
         frames_dropped=len(attempt) - used, mirrored=used_mirror, source=attempt.source)
