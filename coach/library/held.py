@@ -74,6 +74,7 @@ class HeldReport:
     frame_scores: np.ndarray
     in_zone: np.ndarray
     cues: tuple[str, ...]
+    cue_keys: tuple[tuple[str, str], ...]
     plane: str
     mirrored: bool
     unmeasured: tuple[str, ...] = field(default=())
@@ -91,6 +92,7 @@ class HeldReport:
             "tempo": {"ratio": None, "text": "held posture: no tempo"},
             "reference_covered": None,
             "cues": list(self.cues),
+            "cue_keys": [list(k) for k in self.cue_keys],
             "worst_moments": [],
             "timeline": {"timestamp_ms": [_num(t) for t in self.timeline_ms],
                          "score": [_num(v) for v in self.frame_scores],
@@ -224,10 +226,11 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: b
         sd = np.nanstd(np.stack([track.column(n) for n in names], axis=1)[in_zone], axis=0) / tol
         steadiness = float(100.0 * np.clip(1.0 - np.nanmean(sd), 0.0, 1.0))
     deviation = np.array([(r.median - r.target) / r.tolerance for r in results])
-    cues = tuple(c.text for c in cues_for_deviation(names, deviation, weights))[:MAX_CUES]
+    cues = cues_for_deviation(names, deviation, weights)[:MAX_CUES]
     return HeldReport(
         exercise=name, overall=float(overall), regions=regions, form=form,
         time_in_zone_s=total_s, longest_hold_s=longest_s, target_hold_s=meta.hold.seconds,
         steadiness=steadiness, targets=tuple(results), timeline_ms=np.asarray(ts),
-        frame_scores=frame_scores, in_zone=in_zone, cues=cues, plane=track.plane,
+        frame_scores=frame_scores, in_zone=in_zone, cues=tuple(c.text for c in cues),
+        cue_keys=tuple(c.key for c in cues), plane=track.plane,
         mirrored=mirrored, unmeasured=tuple(unmeasured), source=source)

@@ -54,3 +54,28 @@ def write_exercise(folder: Path, toml_text: str = FLOWING_TOML,
     for name, data in (takes or {}).items():
         (folder / "takes" / name).write_bytes(data)
     return folder
+
+
+def resample_speed(seq, speed: float):  # noqa: ANN001, ANN201 - PoseSequence in and out
+    """The same movement ``speed`` times as fast: landmarks interpolated in time, same fps.
+
+    A real recording stays real in shape; only its timing changes (0.5 = half speed).
+    """
+    import numpy as np
+
+    from coach.pose import PoseSequence
+
+    ts = seq.timestamps_ms - seq.timestamps_ms[0]
+    period = 1000.0 / seq.fps
+    new_ts = np.arange(0.0, ts[-1] / speed + 1e-9, period)
+    src = new_ts * speed
+
+    def interp(values: np.ndarray) -> np.ndarray:
+        flat = values.reshape(len(values), -1)
+        out = np.stack([np.interp(src, ts, flat[:, k]) for k in range(flat.shape[1])], axis=1)
+        return out.reshape((len(src),) + values.shape[1:])
+
+    return PoseSequence(interp(seq.image_xyz), interp(seq.visibility),
+                        None if seq.world_xyz is None else interp(seq.world_xyz),
+                        new_ts + seq.timestamps_ms[0], seq.fps, f"{seq.source} x{speed:g}",
+                        seq.image_size)

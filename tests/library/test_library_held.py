@@ -1,0 +1,117 @@
+"""Held postures: time inside the targets, steadiness, mirror, and the one scoring entry point."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach.errors import NotEnoughPoseError
+from coach.features import compute_features
+from coach.library import ExerciseMeta, HoldSpec, Library, LibraryError, score_exercise, score_held
+from coach.pose import PoseSequence
+from coach.scoring import ScoreReport
+
+ARM_FEATURES = ("lateral_bend_deg", "shoulder_level_deg", "left_shoulder_deg",
+                "right_shoulder_deg", "left_elbow_deg", "right_elbow_deg")
+
+
+def meta_from(seq: PoseSequence, frames: slice, names: tuple[str, ...], tol: float = 12.0,
+              seconds: float = 0.5) -> ExerciseMeta:
+    """A held posture whose targets are the medians measured on ``frames`` of a real take."""
+    track = compute_features(seq)
+    targets = {n: float(np.nanmedian(track.column(n)[frames])) for n in names}
+    return ExerciseMeta(name="posture", tradition="yoga", kind="held", view="front",
+                        description="d", teaching_points=(), safety_notes=(),
+                        tolerances={n: tol for n in names},
+                        hold=HoldSpec(seconds=seconds, targets=targets))
+
+
+@pytest.fixture(scope="module")
+def arms(real_sequence) -> PoseSequence:  # noqa: ANN001
+    """KERAAL arm raises: arms down for the first half second, then overhead."""
+    return real_sequence("keraal_CTK")
+
+
+def test_time_in_zone_counts_only_the_frames_in_the_posture(arms: PoseSequence) -> None:
+    meta = meta_from(arms, slice(0, 15), ARM_FEATURES)
+    still = score_held(arms.slice(0, 15), meta)
+    assert still.overall > 90 and still.form > 90
+    assert 0.35 <= still.time_in_zone_s <= 0.5
+    whole = score_held(arms, meta)
+    assert whole.form < still.form - 15
+    assert 0.3 < whole.time_in_zone_s < 0.5 * arms.duration_s
+    assert whole.longest_hold_s <= whole.time_in_zone_s
+    off = {t.name: t for t in whole.targets}["left_shoulder_deg"]
+    assert off.in_zone_fraction < 0.5 and off.score < 40
+    assert whole.cues, "arms far off target should give a cue"
+    assert whole.plane == "image"
+
+
+def test_holding_longer_scores_higher(arms: PoseSequence) -> None:
+    meta = meta_from(arms, slice(0, 15), ARM_FEATURES, seconds=1.0)
+    short = score_held(arms.slice(0, 6), meta)
+    longer = score_held(arms.slice(0, 15), meta)
+    assert longer.longest_hold_s > short.longest_hold_s
+    assert longer.overall > short.overall
+
+
+def test_shaking_lowers_steadiness(arms: PoseSequence) -> None:
+    meta = meta_from(arms, slice(0, 15), ARM_FEATURES, tol=20.0)
+    calm = arms.slice(0, 15)
+    rng = np.random.default_rng(0)
+    shaky = replace(calm, image_xyz=calm.image_xyz + rng.normal(0, 0.006, calm.image_xyz.shape))
+    a, b = score_held(calm, meta), score_held(shaky, meta)
+    assert a.steadiness is not None and b.steadiness is not None
+    assert b.steadiness < a.steadiness - 5
+
+
+def test_mirror_scores_the_other_side(real_sequence) -> None:  # noqa: ANN001
+    stretch = real_sequence("keraal_ELK")
+    track = compute_features(stretch)
+    up = int(np.nanargmax(track.column("left_shoulder_deg")))
+    frames = slice(max(up - 3, 0), up + 4)
+    meta = meta_from(stretch, frames, ARM_FEATURES, seconds=0.2)
+    posture = stretch.slice(frames.start, frames.stop)
+    same = score_held(posture, meta)
+    other_side = posture.mirrored()
+    plain = score_held(other_side, meta)
+    mirrored = score_held(other_side, meta, mirror=True)
+    assert same.overall > 85
+    assert plain.overall < same.overall - 20
+    assert mirrored.mirrored and mirrored.overall == pytest.approx(same.overall, abs=3)
+
+
+def test_targets_not_measurable_in_the_image_plane(arms: PoseSequence) -> None:
+    meta = ExerciseMeta(name="p", tradition="yoga", kind="held", view="side", description="d",
+                        teaching_points=(), safety_notes=(),
+                        tolerances={"trunk_flexion_deg": 10.0},
+                        hold=HoldSpec(seconds=5.0, targets={"trunk_flexion_deg": 0.0}))
+    with pytest.raises(NotEnoughPoseError, match="image landmarks"):
+        score_held(arms, meta)
+
+
+def test_score_exercise_dispatches_by_kind(tmp_path: Path, real_sequence) -> None:  # noqa: ANN001
+    library = Library.open([tmp_path])
+    squats = real_sequence("squats")
+    flowing = score_exercise(squats, library.get("squat"))
+    held = score_exercise(squats, library.get("mountain-pose"))
+    assert isinstance(flowing, ScoreReport) and flowing.overall > 95
+    flowing_keys, held_keys = set(flowing.to_dict()), set(held.to_dict())
+    assert flowing_keys <= held_keys and held_keys - flowing_keys == {"held"}
+    assert 0 <= held.overall <= 100 and held.to_dict()["held"]["target_hold_s"] == 30.0
+    assert "held posture" in held.summary_text()
+    with pytest.raises(LibraryError, match="waiting for an instructor's recording"):
+        score_exercise(squats, library.get("qigong-the-wave"))
+
+
+def test_keraal_exercises_separate_through_the_library(tmp_path: Path,
+                                                       real_sequence) -> None:  # noqa: ANN001
+    library = Library.open([tmp_path])
+    rotation = library.get("keraal-trunk-rotation")
+    own = score_exercise(real_sequence("keraal_RTK"), rotation)
+    other = score_exercise(real_sequence("keraal_ELK"), rotation)
+    assert own.overall > 95 and own.plane == "image"
+    assert other.overall < own.overall - 30
