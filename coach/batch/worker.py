@@ -29,6 +29,7 @@ import logging
 import math
 import os
 import platform
+import re
 import resource
 import shutil
 import tempfile
@@ -58,6 +59,9 @@ PROGRESS_EVERY = 25
 WORST_MOMENTS, WORST_GAP_MS = 3, 1000.0
 #: Thumbnail width in pixels; JPEG quality.
 THUMB_WIDTH_PX, JPEG_QUALITY = 360, 85
+#: Thumbnails show the person with this margin (fraction of their size), at most this tall
+#: for their width.
+CROP_MARGIN, CROP_MAX_ASPECT = 0.15, 1.6
 #: Canvas of a landmark recording drawn without its video (pixels, when its size is unknown).
 CANVAS_PX = (480, 480)
 
@@ -274,6 +278,7 @@ def _base_result(job: Job, refs: ReferenceSet) -> dict[str, Any]:
 def _error_outcome(job: Job, exc: BaseException, staged: Path | None) -> Outcome:
     """A failed input as a result: the error's type and a one-line message naming the file."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    message = re.sub(r"\[Errno -?\d+\] ", "", message)  # FFmpeg's error numbers say nothing
     if staged is not None:  # name the user's file, not the worker's private copy
         message = message.replace(str(staged / Path(job.path).name), job.path)
     if not isinstance(exc, CoachError):
@@ -427,7 +432,7 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
                 exact = [t for t in wanted if abs(t - frame.timestamp_ms) < 0.5]
                 if exact and pose is not None:
                     picture = draw_pose(frame.rgb.copy(), pose, regions.get(exact[0]))
-                    thumbs[exact[0]] = thumbnail_jpeg(picture)
+                    thumbs[exact[0]] = thumbnail_jpeg(crop_to_person(picture, pose))
                 if writer is not None:
                     picture = frame.rgb.copy()
                     if pose is not None:
@@ -470,6 +475,27 @@ def draw_score(picture: np.ndarray, score: float | None) -> None:
     text = "score --" if score is None else f"score {score:.0f}"
     put_text(picture, text, (int(12 * scale), int(34 * scale)), 0.9 * scale,
              score_colour(score), max(1, int(round(2 * scale))))
+
+
+def crop_to_person(picture: np.ndarray, pose: Any) -> np.ndarray:
+    """The part of ``picture`` around the person, with a margin of ``CROP_MARGIN`` of their
+    size on every side, no taller than ``CROP_MAX_ASPECT`` times its width."""
+    height, width = picture.shape[:2]
+    xy = pose.image_xyz[:, :2][np.isfinite(pose.image_xyz[:, :2]).all(axis=1)]
+    if len(xy) == 0:
+        return picture
+    (x0, y0), (x1, y1) = xy.min(axis=0) * (width, height), xy.max(axis=0) * (width, height)
+    margin = CROP_MARGIN * max(x1 - x0, y1 - y0)
+    x0, x1, y0, y1 = x0 - margin, x1 + margin, y0 - margin, y1 + margin
+    min_width = (y1 - y0) / CROP_MAX_ASPECT
+    if x1 - x0 < min_width:
+        middle = (x0 + x1) / 2
+        x0, x1 = middle - min_width / 2, middle + min_width / 2
+    left, right = max(0, int(x0)), min(width, int(np.ceil(x1)))
+    top, bottom = max(0, int(y0)), min(height, int(np.ceil(y1)))
+    if right - left < 16 or bottom - top < 16:
+        return picture
+    return picture[top:bottom, left:right]
 
 
 def thumbnail_jpeg(picture: np.ndarray, width: int = THUMB_WIDTH_PX) -> bytes:

@@ -1,0 +1,188 @@
+"""Run a batch: discover inputs, key them, skip finished work, score the rest, write the summary.
+
+    summary = run_batch(BatchOptions(["uploads/"], exercise="auto", out_dir=Path("out")))
+    print(summary.failed, summary.csv_path, summary.html_path)
+
+A result is stored as soon as it arrives (see ``coach.batch.store``), so a batch killed at any
+moment keeps everything finished; running it again scores only what is missing. Inputs that
+cannot be read even to hash them become error rows without a stored result (they are cheap
+to try again).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from coach.batch.discover import discover_inputs
+from coach.batch.engines import ENGINES, run_pool, run_ray
+from coach.batch.jobs import Job, hash_file, hash_input, result_key
+from coach.batch.references import ReferenceSet, load_references
+from coach.batch.report import (
+    REPORT_HTML,
+    SUMMARY_CSV,
+    summary_row,
+    write_report_html,
+    write_summary_csv,
+)
+from coach.batch.store import RESULTS_DIR, Outcome, ResultStore
+from coach.batch.worker import WorkerConfig, error_result
+from coach.errors import CoachError, InputError
+
+log = logging.getLogger(__name__)
+
+#: Progress callback of a batch: ("total", n_jobs), ("skipped", n), ("start", key),
+#: ("frames", n), ("done", result).
+Listener = Callable[[str, Any], None]
+
+
+def default_workers() -> int:
+    """Worker processes by default: one per CPU this process may use."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """One batch.
+
+    inputs: files, folders and globs (see ``coach.batch.discover``).
+    exercise: a library exercise (slug or name), or "auto" for every scorable one.
+    out_dir: the output folder (results, thumbnails, videos, summary.csv, report.html).
+    workers: worker processes (pool) or actors (Ray; None = the cluster's CPUs).
+    stride: score every ``stride``-th frame.
+    engine: "pool" or "ray"; address: the Ray cluster (None = start a local one).
+    annotate: also write annotated videos. library_dirs: extra library folders.
+    model_path: the pose model bundle (None = the default one).
+    """
+
+    inputs: list[str]
+    exercise: str
+    out_dir: Path
+    workers: int | None = None
+    stride: int = 1
+    engine: str = "pool"
+    address: str | None = None
+    annotate: bool = False
+    library_dirs: list[str] = field(default_factory=list)
+    model_path: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """What a batch did: one result per input (in input order), and the files written."""
+
+    results: list[dict[str, Any]]
+    scored: int
+    reused: int
+    csv_path: Path
+    html_path: Path
+
+    @property
+    def failed(self) -> int:
+        """Inputs that could not be scored."""
+        return sum(1 for r in self.results if r["status"] != "ok")
+
+
+def _check_options(options: BatchOptions) -> None:
+    if options.stride < 1:
+        raise CoachError(f"--stride: expected 1 or more, got {options.stride}")
+    if options.workers is not None and options.workers < 1:
+        raise CoachError(f"--workers: expected 1 or more, got {options.workers}")
+    if options.engine not in ENGINES:
+        raise CoachError(f"--engine: expected one of {', '.join(ENGINES)}, got "
+                         f"{options.engine!r}")
+    if options.address and options.engine != "ray":
+        raise CoachError("--address is for --engine ray")
+    if options.out_dir.exists() and not options.out_dir.is_dir():
+        raise CoachError(f"{options.out_dir}: the output folder is a file")
+
+
+def plan_jobs(inputs: list[Path], options: BatchOptions, refs: ReferenceSet,
+              model_sha256: str) -> tuple[list[Job | dict[str, Any]], list[Job]]:
+    """Per input its ``Job`` (or an error result when it cannot be read), and the unique jobs."""
+    planned: list[Job | dict[str, Any]] = []
+    unique: dict[str, Job] = {}
+    for path in inputs:
+        try:
+            sha, size = hash_input(path)
+        except InputError as exc:
+            stub = Job(str(path), "", 0, "", options.exercise, options.stride, options.annotate)
+            planned.append(error_result(stub, exc))
+            continue
+        key = result_key(sha, refs.exercise, refs.version, options.stride, model_sha256)
+        job = Job(str(path), sha, size, key, refs.exercise, options.stride, options.annotate)
+        planned.append(job)
+        unique.setdefault(key, job)
+    return planned, list(unique.values())
+
+
+def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchSummary:
+    """Run the batch; raises ``CoachError`` only for problems that stop every input (bad
+    options, unknown exercise, missing model), never for one bad input."""
+    from coach.backend import check_model_file, default_model_path
+    from coach.library import Library
+
+    listen = listener or (lambda kind, value: None)
+    _check_options(options)
+    inputs = discover_inputs(options.inputs)
+    refs = load_references(Library.open(options.library_dirs), options.exercise)
+    model = Path(options.model_path) if options.model_path else default_model_path()
+    check_model_file(model)
+    planned, jobs = plan_jobs(inputs, options, refs, hash_file(model))
+    store = ResultStore(options.out_dir)
+    done = {j.key: r for j in jobs
+            if (r := store.load(j.key)) is not None and not _stale(r, options)}
+    todo = [j for j in jobs if j.key not in done]
+    listen("total", len(jobs))
+    listen("skipped", len(done))
+    config = WorkerConfig(str(model), refs)
+    workers = options.workers or (default_workers() if options.engine == "pool" else None)
+    if options.engine == "ray":
+        outcomes = run_ray(todo, config, workers, options.address, listen)
+    else:
+        outcomes = run_pool(todo, config, workers or 1, listen)
+    fresh: dict[str, dict[str, Any]] = {}
+    for outcome in outcomes:
+        fresh[outcome.result["key"]] = _store(store, outcome)
+        listen("done", outcome.result)
+    results = []
+    for item in planned:
+        if isinstance(item, Job):
+            results.append(fresh.get(item.key) or done[item.key])
+            results[-1] = {**results[-1], "input": {**results[-1]["input"], "path": item.path,
+                                                    "name": item.name}}
+        else:
+            results.append(item)
+    return _write_summary(results, options, refs, store, len(fresh), len(done))
+
+
+def _stale(result: dict[str, Any], options: BatchOptions) -> bool:
+    """A stored result that lacks what this run asks for (an annotated video)."""
+    return options.annotate and result["status"] == "ok" and not result.get("annotated_video")
+
+
+def _store(store: ResultStore, outcome: Outcome) -> dict[str, Any]:
+    store.save(outcome)
+    return outcome.result
+
+
+def _write_summary(results: list[dict[str, Any]], options: BatchOptions, refs: ReferenceSet,
+                   store: ResultStore, scored: int, reused: int) -> BatchSummary:
+    rows = []
+    for result in results:
+        key = result.get("key")
+        stored = bool(key) and store.result_path(key).is_file()
+        rows.append(summary_row(result, f"{RESULTS_DIR}/{key}.json" if stored else ""))
+    out = options.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = write_summary_csv(rows, out / SUMMARY_CSV)
+    html_path = write_report_html(
+        results, rows, out / REPORT_HTML, title="Practice video report",
+        settings={"exercise": refs.exercise, "stride": options.stride,
+                  "reference_version": refs.version})
+    return BatchSummary(results, scored, reused, csv_path, html_path)

@@ -1,0 +1,101 @@
+"""``coach batch INPUTS... --exercise NAME|auto``: score many practice videos, resumably."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from coach.batch.engines import ENGINES
+from coach.batch.runner import BatchOptions, run_batch
+
+#: Exit code when the batch ran but some inputs could not be scored.
+EXIT_SOME_FAILED = 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``batch`` subcommand."""
+    parser = subparsers.add_parser(
+        "batch", help="score many videos or landmark files and write a report",
+        description="Score every video, image folder and landmark file named (files, folders, "
+                    "globs) against a reference, or against every reference with --exercise "
+                    "auto. Results are kept per input in OUT/results/, so running the same "
+                    "batch again scores only what is missing. Writes OUT/summary.csv and "
+                    "OUT/report.html. Exit code 1 when some inputs failed.",
+    )
+    parser.add_argument("inputs", nargs="+", metavar="INPUT",
+                        help="video, landmark file (.npz/.json), image folder, folder of "
+                             "videos, or a glob such as 'uploads/**/*.mp4'")
+    parser.add_argument("--exercise", required=True,
+                        help="reference exercise (slug or name), or 'auto' to score against "
+                             "every reference and report the best match")
+    parser.add_argument("-o", "--output", type=Path, default=Path("batch-out"),
+                        help="output folder (default: batch-out)")
+    parser.add_argument("--workers", type=int,
+                        help="worker processes (default: one per CPU; Ray: the cluster's CPUs)")
+    parser.add_argument("--stride", type=int, default=1,
+                        help="score every K-th frame, for long slow movements (default 1)")
+    parser.add_argument("--engine", choices=ENGINES, default="pool",
+                        help="pool: local processes (default); ray: a Ray cluster "
+                             "(pip install coach[ray])")
+    parser.add_argument("--address",
+                        help="Ray cluster address (default: start a local Ray)")
+    parser.add_argument("--annotate", action="store_true",
+                        help="also write annotated videos (skeleton and score) to OUT/videos/")
+    parser.add_argument("--library", action="append", default=[], metavar="DIR",
+                        help="reference library folder (repeatable; also COACH_LIBRARY)")
+    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    parser.set_defaults(handler=run)
+
+
+class _Progress:
+    """Two bars on stderr: inputs finished, and frames decoded."""
+
+    def __init__(self) -> None:
+        self.videos = tqdm(desc="videos", unit="video", position=0, file=sys.stderr)
+        self.frames = tqdm(desc="frames", unit="frame", position=1, file=sys.stderr)
+
+    def __call__(self, kind: str, value: Any) -> None:
+        if kind == "total":
+            self.videos.reset(total=value)
+        elif kind == "skipped":
+            self.videos.update(value)
+            if value:
+                self.videos.set_postfix_str(f"{value} already done")
+        elif kind == "frames":
+            self.frames.update(value)
+        elif kind == "done":
+            self.videos.update(1)
+            if value["status"] != "ok":
+                tqdm.write(f"coach: failed: {value['error']['message']}", file=sys.stderr)
+
+    def close(self) -> None:
+        self.frames.close()
+        self.videos.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the batch; prints where the summary and report are, and how many inputs failed."""
+    options = BatchOptions(
+        inputs=list(args.inputs), exercise=args.exercise, out_dir=args.output,
+        workers=args.workers, stride=args.stride, engine=args.engine, address=args.address,
+        annotate=args.annotate, library_dirs=list(args.library),
+        model_path=str(args.model) if args.model else None,
+    )
+    progress = _Progress()
+    try:
+        summary = run_batch(options, progress)
+    finally:
+        progress.close()
+    ok = len(summary.results) - summary.failed
+    print(f"{len(summary.results)} inputs: {ok} scored ({summary.reused} from earlier runs), "
+          f"{summary.failed} failed")
+    for result in summary.results:
+        if result["status"] != "ok":
+            print(f"  failed: {result['error']['message']}")
+    print(f"summary: {summary.csv_path}")
+    print(f"report:  {summary.html_path}")
+    return EXIT_SOME_FAILED if summary.failed else 0
