@@ -1,0 +1,213 @@
+"""The live session end to end: the real pose model on the bundled clips, headless."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from live_helpers import FlakySource
+
+from coach.backend import PoseBackend
+from coach.history import HistoryStore, recording_from_bytes
+from coach.library import Library
+from coach.live.app import LiveOptions, run_live
+from coach.live.capture import FrameCapture
+from coach.live.coaching import ExerciseCoaching
+from coach.live.session import Session, SessionConfig
+from coach.sources import open_source
+
+COACH = Path(sys.executable).parent / "coach"
+pytestmark = pytest.mark.slow
+
+
+def _decode(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert stream.codec_context.pix_fmt == "yuv420p"
+        return [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+
+
+def test_headless_session_on_a_sample_clip(tmp_path, sample_path):
+    out, db = tmp_path / "demo", tmp_path / "history.sqlite3"
+    run = subprocess.run(
+        [str(COACH), "live", "--exercise", "squat", "--source", str(sample_path("dance")),
+         "--headless", "--output", str(out), "--db", str(db), "--mirror"],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "saved to the session history as session 1" in run.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["squat.json", "squat.mp4", "squat.txt"]
+    summary = json.loads((out / "squat.json").read_text())
+    assert summary["ended"] == "finished"
+    assert summary["frames"]["processed"] == 102
+    assert 0 <= summary["overall"] <= 100
+    assert set(summary["regions"]) == {"spine", "neck", "shoulders", "hips", "arms", "legs"}
+    assert summary["cues_shown"], "a dance is not a squat: the session must have coached"
+    assert (out / "squat.txt").read_text().startswith("Session: Banded squat")
+    frames = _decode(out / "squat.mp4")
+    assert len(frames) == 102 and frames[0].shape == (600, 600, 3)
+    # mirrored display: away from the overlays, the output is the source flipped
+    with open_source(sample_path("dance")) as source:
+        raw = next(iter(source)).rgb
+    band = np.s_[200:300, 400:500]
+    flipped_err = np.abs(frames[0][band].astype(int) - raw[:, ::-1][band]).mean()
+    straight_err = np.abs(frames[0][band].astype(int) - raw[band]).mean()
+    assert flipped_err < 8 < straight_err
+
+    listing = subprocess.run([str(COACH), "history", "--db", str(db)], capture_output=True,
+                             text=True, timeout=120)
+    assert listing.returncode == 0, listing.stderr
+    row = listing.stdout.splitlines()[1].split()
+    assert row[0] == "1" and row[3] == "squat" and row[5] == f"{summary['overall']:.0f}"
+    with HistoryStore(db) as store:
+        saved = store.get(1)
+    assert saved.video_mp4 is None  # no video unless asked
+    assert len(recording_from_bytes(saved.recording_npz)) == summary["frames"]["scored"]
+
+
+@pytest.mark.parametrize("live", [False, True], ids=["file", "camera"])
+def test_source_failing_part_way_leaves_a_saved_session(tmp_path, sample_path, live):
+    opened = []
+
+    def opener(spec: str):
+        if opened:
+            raise OSError("camera 0: cannot open the camera")
+        opened.append(FlakySource(sample_path("squats"), fail_after=20, live=live))
+        return opened[0]
+
+    db = tmp_path / "h.sqlite3"
+    options = LiveOptions(exercise="squat", source="0", headless=True, output=tmp_path / "o",
+                          db=db, reconnect_timeout_s=0.5, setup_check=False)
+    result = run_live(options, opener=opener)
+    outcome = result.outcome
+    assert outcome.reason == "source failed"
+    assert "failed after 20 frames" in outcome.message or "did not come back" in outcome.message
+    assert outcome.frames_processed + outcome.frames_dropped == 20
+    if not live:
+        assert outcome.frames_processed == 20
+    with HistoryStore(db) as store:
+        (record,) = store.sessions()
+        saved = recording_from_bytes(store.get(record.id).recording_npz)
+    assert record.summary["ended"] == "source failed"
+    assert len(saved) == outcome.frames_scored > 0
+    assert saved.timestamps_ms[-1] < 20 * 1000 / 5.0  # only frames from before the failure
+    assert (tmp_path / "o" / "squat.mp4").exists()
+
+
+def test_nobody_in_frame_pauses_scoring(tmp_path, sample_path):
+    source = FlakySource(sample_path("squats"), fail_after=None, live=False, blank_every=3)
+    result = run_live(LiveOptions(exercise="squat", headless=True, output=tmp_path,
+                                  save_history=False), opener=lambda spec: source)
+    outcome = result.outcome
+    assert outcome.frames_processed == 65
+    blank = len(range(0, 65, 3))
+    assert outcome.frames_scored <= 65 - blank
+    assert len(outcome.recording) == outcome.frames_scored
+    assert outcome.recording.present.all()
+    assert outcome.report is not None
+
+
+class _ScriptedKeys:
+    """A sink that presses keys at given frames (as the window would)."""
+
+    interactive = True
+
+    def __init__(self, keys: dict[int, str]) -> None:
+        self.keys = keys
+        self.shown = 0
+
+    def show(self, scene, timestamp_ms):
+        self.shown += 1
+        return self.keys.get(self.shown)
+
+    def close(self, completed: bool = True) -> None:
+        pass
+
+
+def _session(sample_path, keys: dict[int, str], exercise: str = "squat"):
+    exercise = Library.open().get(exercise)
+    source = open_source(sample_path("squats"))
+    coaching = ExerciseCoaching(exercise, image_size=(720, 1280))
+    backend = PoseBackend()
+    capture = FrameCapture(lambda: source, live=False, first_source=source)
+    sink = _ScriptedKeys(keys)
+    session = Session(capture, backend.detect, coaching,
+                      SessionConfig(setup_check=False), [sink], source.fps)
+    try:
+        return session.run(), sink
+    finally:
+        backend.close()
+
+
+def test_pause_restart_and_quit_keys(sample_path):
+    outcome, sink = _session(sample_path, {10: "pause", 20: "pause", 30: "restart", 50: "quit"})
+    assert outcome.reason == "quit"
+    assert sink.shown == 50
+    # frames 31-50 after the restart were coached; the paused frames never were
+    assert outcome.frames_coached == 20
+    assert len(outcome.recording) == outcome.frames_scored == 20
+    assert outcome.report is not None
+
+
+def test_interrupt_still_gives_an_outcome(sample_path):
+    class _Interrupting(_ScriptedKeys):
+        def show(self, scene, timestamp_ms):
+            if self.shown == 25:
+                raise KeyboardInterrupt
+            return super().show(scene, timestamp_ms)
+
+    exercise = Library.open().get("squat")
+    source = open_source(sample_path("squats"))
+    backend = PoseBackend()
+    try:
+        session = Session(FrameCapture(lambda: source, live=False, first_source=source),
+                          backend.detect, ExerciseCoaching(exercise),
+                          SessionConfig(setup_check=False), [_Interrupting({})], source.fps)
+        outcome = session.run()
+    finally:
+        backend.close()
+    assert outcome.reason == "interrupted"
+    assert outcome.frames_scored == 26
+    assert outcome.report is not None
+
+
+def test_ctrl_c_saves_the_session(tmp_path, sample_path):
+    out, db = tmp_path / "o", tmp_path / "h.sqlite3"
+    proc = subprocess.Popen(
+        [str(COACH), "live", "--exercise", "lunge-and-reach", "--source",
+         str(sample_path("multi")), "--headless", "--output", str(out), "--db", str(db)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
+        time.sleep(0.1)  # the video's temp file appears with the first coached frame
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "ended: interrupted" in stdout
+    with HistoryStore(db) as store:
+        (record,) = store.sessions()
+    assert record.summary["ended"] == "interrupted"
+    assert 0 < record.summary["frames"]["processed"] < 230
+    assert (out / "lunge-and-reach.mp4").exists()
+
+
+def test_second_person_does_not_take_over(tmp_path, sample_path):
+    result = run_live(LiveOptions(exercise="lunge-and-reach", headless=True, output=tmp_path,
+                                  save_history=False, source=str(sample_path("multi"))))
+    outcome, rec = result.outcome, result.outcome.recording
+    assert (rec.people_seen > 1).mean() > 0.5  # several people in view most of the time
+    assert len(rec) == outcome.frames_scored > 100
+    # frames where only the others were in view were not scored for the coached person
+    assert outcome.frames_scored < outcome.frames_processed
+    hips = (rec.image_xyz[:, 23, :2] + rec.image_xyz[:, 24, :2]) / 2
+    consecutive = np.diff(rec.timestamps_ms) < 1.5 * 1000.0 / rec.fps
+    step = np.linalg.norm(np.diff(hips, axis=0), axis=1)[consecutive]
+    assert step.max() < 0.2, "the coached person must not switch to someone else"
