@@ -11,8 +11,8 @@ shoulders, hips, legs, arms), then by severity (|deviation| x feature weight).
 
 ``CueScheduler`` (live) shows one cue at a time: a cue appears after its deviation stays above
 ``on_threshold`` for ``confirm_ms``, stays at least ``min_display_ms``, and goes only when its
-deviation falls below ``off_threshold`` (hysteresis) or, once the minimum time is over, when a
-spine cue pre-empts a cue of another region.
+deviation has stayed below ``off_threshold`` for ``release_ms`` (hysteresis) or, once the
+minimum time is over, when a spine cue pre-empts a cue of another region.
 """
 
 from __future__ import annotations
@@ -136,19 +136,22 @@ class CueScheduler:
     """
 
     def __init__(self, on_threshold: float = 1.5, off_threshold: float = 1.0,
-                 min_display_ms: float = 2500.0, confirm_ms: float = 400.0) -> None:
+                 min_display_ms: float = 2500.0, confirm_ms: float = 400.0,
+                 release_ms: float = 600.0) -> None:
         if off_threshold > on_threshold:
             raise ValueError("off_threshold must not exceed on_threshold")
         self.on_threshold = on_threshold
         self.off_threshold = off_threshold
         self.min_display_ms = min_display_ms
         self.confirm_ms = confirm_ms
+        self.release_ms = release_ms
         self.reset()
 
     def reset(self) -> None:
         """No cue shown, nothing pending."""
         self.current: Cue | None = None
         self._shown_ms = 0.0
+        self._seen_ms = 0.0
         self._pending: tuple[str, str] | None = None
         self._pending_ms = 0.0
 
@@ -157,14 +160,14 @@ class CueScheduler:
         severity = {c.key: c.severity for c in cues}
         strong = [c for c in cues if c.severity >= self.on_threshold]
         if self.current is not None:
-            held = timestamp_ms - self._shown_ms
-            still = severity.get(self.current.key, 0.0) >= self.off_threshold
-            if held < self.min_display_ms:
+            if severity.get(self.current.key, 0.0) >= self.off_threshold:
+                self._seen_ms = timestamp_ms
+                self.current = next(c for c in cues if c.key == self.current.key)
+            if timestamp_ms - self._shown_ms < self.min_display_ms:
                 return self.current
             spine_waiting = self.current.region != "spine" and any(
                 c.region == "spine" for c in strong)
-            if still and not spine_waiting:
-                self.current = next(c for c in cues if c.key == self.current.key)
+            if timestamp_ms - self._seen_ms < self.release_ms and not spine_waiting:
                 return self.current
             self.current = None
         best = strong[0] if strong else None
@@ -174,5 +177,6 @@ class CueScheduler:
         if self._pending != best.key:
             self._pending, self._pending_ms = best.key, timestamp_ms
         if timestamp_ms - self._pending_ms >= self.confirm_ms:
-            self.current, self._shown_ms, self._pending = best, timestamp_ms, None
+            self.current, self._pending = best, None
+            self._shown_ms = self._seen_ms = timestamp_ms
         return self.current

@@ -239,9 +239,12 @@ def tempo_words(ratio: float) -> str:
 def _check_sequence(seq: object, role: str) -> PoseSequence:
     if not isinstance(seq, PoseSequence):
         raise InputError(f"{role}: expected a PoseSequence, got {type(seq).__name__}")
-    if seq.image_xyz.ndim != 3 or seq.image_xyz.shape[1] != NUM_LANDMARKS:
-        raise InputError(f"{role} {seq.source!r}: expected {NUM_LANDMARKS} landmarks per frame, "
-                         f"got {seq.image_xyz.shape[1:2]}")
+    label = seq.source or role
+    arrays = [seq.image_xyz, seq.visibility] + ([] if seq.world_xyz is None else [seq.world_xyz])
+    for arr in arrays:
+        if arr.ndim < 2 or arr.shape[1] != NUM_LANDMARKS:
+            got = arr.shape[1] if arr.ndim >= 2 else "none"
+            raise InputError(f"{label}: expected {NUM_LANDMARKS} landmarks per frame, got {got}")
     return seq
 
 

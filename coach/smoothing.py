@@ -9,8 +9,9 @@ The filter is an exponential smoother whose cutoff frequency rises with speed:
 fast movement follows with little lag. Speeds are in coordinate units per second: normalized
 image units for ``image_xyz`` and metres for ``world_xyz`` (a body is roughly one unit tall
 in both, so one set of parameters serves both). A landmark that goes missing (NaN) restarts
-its filter when it comes back; time steps come from the timestamps, so dropped frames and
-variable frame rates are handled.
+its filter when it comes back, and so does the whole pose after nobody was seen for
+``RESTART_GAP_MS``; time steps come from the timestamps, so dropped frames and variable frame
+rates are handled.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class OneEuroParams:
 
 #: The one place the smoothing parameters live.
 ONE_EURO = OneEuroParams()
+#: After a gap this long with nobody in view, smoothing starts afresh.
+RESTART_GAP_MS = 500.0
 
 
 def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray | float:
@@ -79,17 +82,22 @@ class LandmarkSmoother:
     def __init__(self, params: OneEuroParams = ONE_EURO) -> None:
         self._image = OneEuroFilter(params)
         self._world = OneEuroFilter(params)
+        self._last_ms: float | None = None
 
     def reset(self) -> None:
         """Forget the past (a new session, or the person left the view)."""
         self._image.reset()
         self._world.reset()
+        self._last_ms = None
 
     def update(self, frame: FramePose) -> FramePose:
         """The smoothed pose for ``frame``; frames with nobody pass through unchanged."""
         if not frame.present:
             return frame
         t = frame.timestamp_ms
+        if self._last_ms is not None and t - self._last_ms > RESTART_GAP_MS:
+            self.reset()
+        self._last_ms = t
         image = self._image(frame.image_xyz, t)
         world = None if frame.world_xyz is None else self._world(frame.world_xyz, t)
         return FramePose(image, frame.visibility, world, t, frame.people_seen)

@@ -1,0 +1,83 @@
+"""The scorer on real recordings (the real model on the bundled clips, KERAAL landmark files)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from coach.features import compute_features
+from coach.live_scoring import LiveScorer
+from coach.scoring import score
+from coach.template import template_from_sequence
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lunge_template(real_sequence):
+    return template_from_sequence(real_sequence("cam01"), "lunge and reach (cam01)")
+
+
+def test_other_views_of_the_movement_outscore_different_movements(real_sequence,
+                                                                   lunge_template) -> None:
+    views = {n: score(real_sequence(n), lunge_template).overall
+             for n in ("cam02", "cam03", "cam04")}
+    others = {n: score(real_sequence(n), lunge_template).overall for n in ("squats", "dance")}
+    assert score(real_sequence("cam01"), lunge_template).overall > 99
+    assert min(views.values()) > max(others.values()) + 25, (views, others)
+    assert min(views.values()) > 65
+
+
+def test_keraal_exercises_against_each_other(real_sequence) -> None:
+    rtk, elk = real_sequence("keraal_RTK"), real_sequence("keraal_ELK")
+    rotation = template_from_sequence(rtk, "trunk rotation")
+    stretch = template_from_sequence(elk, "flank stretch")
+    cross = score(elk, rotation)
+    assert cross.plane == "image" and "image plane" in cross.summary_text()
+    assert cross.overall < 50
+    assert score(rtk, rotation).overall > 98
+    assert score(elk, stretch).overall > 98
+
+
+def test_mirrored_detections_are_dropped(real_sequence) -> None:
+    """In one view the model mirrors the whole body in about a third of the frames."""
+    counts = {n: int(compute_features(real_sequence(n)).mirrored.sum())
+              for n in ("cam01", "cam02", "cam03", "cam04")}
+    assert 15 <= counts["cam02"] <= 40
+    assert counts["cam01"] == counts["cam03"] == counts["cam04"] == 0
+    report = score(real_sequence("cam02"), real_sequence("cam02"))
+    assert report.frames_dropped == counts["cam02"] and report.overall > 99
+
+
+def test_a_rounded_back_on_a_real_recording_is_caught(real_sequence, lunge_template) -> None:
+    seq = real_sequence("cam01")
+    track = compute_features(seq)
+    world = np.array(seq.world_xyz)
+    hip = (world[:, 23] + world[:, 24]) / 2
+    up = track.up
+    left = world[:, 23] - world[:, 24]
+    left -= (left @ up)[:, None] * up
+    left /= np.linalg.norm(left, axis=1, keepdims=True)
+    a = np.radians(25.0)  # upper body (head, shoulders, arms) 25 deg forward about the hips
+    v = world[:, :23] - hip[:, None]
+    k = left[:, None]
+    world[:, :23] = hip[:, None] + v * np.cos(a) + np.cross(k, v) * np.sin(a) \
+        + k * np.sum(k * v, axis=-1, keepdims=True) * (1 - np.cos(a))
+    report = score(replace(seq, world_xyz=world), lunge_template)
+    assert report.cue_keys[0] == ("trunk_flexion_deg", "+")
+    assert report.cues[0] == "Lengthen your spine, you are bending forward"
+    assert report.regions["spine"] < 65 and report.overall < 85
+
+
+def test_live_scoring_follows_another_view(real_sequence, lunge_template) -> None:
+    seq = real_sequence("cam04")
+    live = LiveScorer(lunge_template, image_size=seq.image_size)
+    frames = [live.update(seq.frame(i)) for i in range(len(seq))]
+    assert frames[-1].progress > 0.8
+    assert np.mean([f.score for f in frames if f.scored]) > 60
+    offline = score(seq, lunge_template)
+    assert live.summary().overall == pytest.approx(offline.overall, abs=0.01)
+    d = live.summary().to_dict()
+    assert d["plane"] == "world" and len(d["timeline"]["score"]) == offline.frames_used
