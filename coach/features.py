@@ -34,8 +34,9 @@ twist 8-26, elbows 7-22, knees 10-19. The first group (spine, neck, levels) is m
 ``view_robust`` and weighs more by default; joints and twist want a reference filmed from a
 similar angle. The one-take tolerances (``default_tolerance``) are set so that the faults
 of ``bench/fault_detection.py`` (10-30 deg leans, 5-8 cm raised shoulder) exceed them when
-the attempt is filmed from the reference's angle: 6 deg for shoulder and hip level, 8 for lateral bend, 10 for trunk flexion and
-spine curve, 12 for the neck, 20-25 for joints and twist.
+the attempt is filmed from the reference's angle: 6 deg for shoulder and hip level, 8 for
+lateral bend, 10 for trunk flexion and spine curve, 12 for the neck, 20-25 for joints and
+twist.
 
 "Up" is estimated from the first still second (ankles -> hips, perpendicular to the hip
 line); DESIGN.md measured such estimates within 3-8 deg of gravity on the pose2sim clips,
