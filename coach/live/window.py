@@ -14,6 +14,8 @@ KEYS = {
     ord("r"): "restart",
     ord("q"): "quit", 27: "quit",  # Esc
 }
+#: The window opens at the frame's size, shrunk to fit within this (width, height) in pixels.
+MAX_START_SIZE = (1280, 860)
 #: What the keys do, for the screen and the help text.
 KEY_HELP = "Space/P pause   R restart   Q/Esc quit"
 
@@ -32,7 +34,9 @@ class Window:
         if self._shown and self.closed:
             return "quit"
         if not self._shown:
-            cv2.resizeWindow(self.title, rgb.shape[1], rgb.shape[0])
+            height, width = rgb.shape[:2]
+            fit = min(1.0, MAX_START_SIZE[0] / width, MAX_START_SIZE[1] / height)
+            cv2.resizeWindow(self.title, int(width * fit), int(height * fit))
         cv2.imshow(self.title, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
         self._shown = True
         key = cv2.waitKey(1)
