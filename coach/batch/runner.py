@@ -135,6 +135,7 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     check_model_file(model)
     planned, jobs = plan_jobs(inputs, options, refs, hash_file(model))
     store = ResultStore(options.out_dir)
+    store.remove_stale_temps()
     done = {j.key: r for j in jobs
             if (r := store.load(j.key)) is not None and not _stale(r, options)}
     todo = [j for j in jobs if j.key not in done]

@@ -69,6 +69,19 @@ class ResultStore:
             return None
         return result
 
+    def remove_stale_temps(self) -> int:
+        """Delete temp files a killed batch left behind (hidden ``.*.tmp*`` files in the store's
+        folders); return how many. One batch at a time may write to an output folder."""
+        removed = 0
+        for folder in (RESULTS_DIR, THUMBS_DIR, VIDEOS_DIR):
+            for path in (self.root / folder).glob(".*.tmp*"):
+                path.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            log.info("%s: removed %d unfinished temp file(s) of an earlier run", self.root,
+                     removed)
+        return removed
+
     def save(self, outcome: Outcome) -> Path:
         """Write the artefacts, then the result JSON; return the JSON's path."""
         for name, data in outcome.artefacts.items():

@@ -120,6 +120,8 @@ class BatchWorker:
         self.references = UnpackedReferences(config.references.bundles)
         self._backends: dict[str, Any] = {}
         self._clock_ms = 0.0
+        #: Pose backends this worker has built (one per running mode it has needed).
+        self.backends_built = 0
 
     def close(self) -> None:
         """Release the backends and the unpacked references."""
@@ -133,6 +135,7 @@ class BatchWorker:
             from coach.backend import PoseBackend
 
             self._backends[mode] = PoseBackend(self.config.model_path, mode=mode)
+            self.backends_built += 1
         return self._backends[mode]
 
     # -- one job -----------------------------------------------------------------------------

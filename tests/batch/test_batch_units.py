@@ -1,0 +1,191 @@
+"""Discovery, keys, the result store, and the summary/report writers, on small real files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from coach.batch.discover import discover_inputs
+from coach.batch.jobs import Job, hash_input, result_key
+from coach.batch.report import summary_row, timeline_svg, write_report_html, write_summary_csv
+from coach.batch.store import Outcome, ResultStore
+from coach.batch.worker import _summary, error_result, worst_from_timeline
+from coach.errors import InputError
+
+
+def _touch(path: Path, data: bytes = b"x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def test_discovery_folders_globs_and_named_files(tmp_path: Path) -> None:
+    a = _touch(tmp_path / "up" / "b.mp4")
+    b = _touch(tmp_path / "up" / "deep" / "a.MOV")
+    rec = _touch(tmp_path / "up" / "take.npz")
+    _touch(tmp_path / "up" / "README.txt")
+    _touch(tmp_path / "up" / ".hidden.mp4")
+    _touch(tmp_path / "up" / ".cache" / "c.mp4")
+    frames = tmp_path / "frames"
+    _touch(frames / "0001.jpg")
+    _touch(frames / "0002.jpg")
+    notes = _touch(tmp_path / "notes.txt")
+
+    found = discover_inputs([str(tmp_path / "up"), str(frames), str(notes)])
+    assert found == [a, b, rec, frames, notes]  # folder order sorted; named file kept as is
+
+    globbed = discover_inputs([str(tmp_path / "up" / "**" / "*.mp4"), str(a)])
+    assert globbed == [a]  # recursive glob; the same file named twice appears once
+
+
+def test_missing_names_stay_as_inputs_and_nothing_named_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.mp4"
+    pattern = str(tmp_path / "*.avi")
+    assert discover_inputs([str(missing), pattern]) == [missing, Path(pattern)]
+    with pytest.raises(InputError, match="no inputs"):
+        discover_inputs([])
+
+
+def test_hash_and_key_follow_content_not_name(tmp_path: Path) -> None:
+    one = _touch(tmp_path / "one.mp4", b"same bytes")
+    two = _touch(tmp_path / "two.mp4", b"same bytes")
+    other = _touch(tmp_path / "three.mp4", b"other bytes")
+    assert hash_input(one) == hash_input(two)
+    assert hash_input(one)[0] != hash_input(other)[0]
+    assert hash_input(one)[1] == len(b"same bytes")
+    sha = hash_input(one)[0]
+    base = result_key(sha, "squat", "v1", 1, "m")
+    assert base == result_key(sha, "squat", "v1", 1, "m")
+    changed = {result_key(sha, "auto", "v1", 1, "m"), result_key(sha, "squat", "v2", 1, "m"),
+               result_key(sha, "squat", "v1", 2, "m"), result_key(sha, "squat", "v1", 1, "n")}
+    assert base not in changed and len(changed) == 4
+    with pytest.raises(InputError, match="no such file"):
+        hash_input(tmp_path / "missing.mp4")
+
+
+def test_folder_hash_changes_with_any_frame(tmp_path: Path) -> None:
+    frames = tmp_path / "frames"
+    _touch(frames / "0001.png", b"a")
+    _touch(frames / "0002.png", b"b")
+    before = hash_input(frames)[0]
+    _touch(frames / "0002.png", b"c")
+    assert hash_input(frames)[0] != before
+
+
+def _job(tmp_path: Path, key: str = "k" * 32) -> Job:
+    return Job(str(tmp_path / "clip.mp4"), "s" * 64, 10, key, "squat", 1, False)
+
+
+def test_store_writes_artefacts_then_result_and_reloads(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path / "out")
+    job = _job(tmp_path)
+    result = error_result(job, InputError("clip.mp4: broken"))
+    result["status"] = "ok"
+    result["thumbnails"] = [{"file": f"thumbs/{job.key}-0.jpg", "timestamp_ms": 0.0}]
+    path = store.save(Outcome(result, {f"thumbs/{job.key}-0.jpg": b"jpeg"}))
+    assert path == store.result_path(job.key)
+    assert store.load(job.key) == result
+    assert not list((tmp_path / "out").rglob(".*tmp*"))
+    (tmp_path / "out" / "thumbs" / f"{job.key}-0.jpg").unlink()
+    assert store.load(job.key) is None  # a result whose picture is gone is done again
+
+
+def test_store_ignores_damaged_or_foreign_results_and_clears_temps(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    key = "a" * 32
+    store.result_path(key).parent.mkdir(parents=True)
+    store.result_path(key).write_text('{"key": "a', encoding="utf-8")
+    assert store.load(key) is None
+    store.result_path(key).write_text(json.dumps({"key": "b" * 32}), encoding="utf-8")
+    assert store.load(key) is None
+    temp = store.result_path(key).parent / f".{key}.x1y2.tmp.json"
+    temp.write_text("{", encoding="utf-8")
+    assert store.remove_stale_temps() == 1 and not temp.exists()
+    with pytest.raises(ValueError, match="leaves the output folder"):
+        store.save(Outcome({"key": key}, {"../escape.jpg": b"x"}))
+
+
+def test_worst_moments_from_a_timeline_are_lowest_and_apart() -> None:
+    times = [0.0, 500.0, 1000.0, 1500.0, 2000.0, 2500.0, 3000.0]
+    scores = [90.0, 20.0, 25.0, None, 60.0, 10.0, 95.0]
+    worst = worst_from_timeline(times, scores, 3)
+    # 25 at 1 s, 60 at 2 s, 90 at 0 s and 95 at 3 s are each within 1 s of a worse moment
+    assert [m["timestamp_ms"] for m in worst] == [2500.0, 500.0]
+    assert [m["score"] for m in worst] == [10.0, 20.0]
+    assert [m["timestamp_ms"] for m in worst_from_timeline(times, scores, 1)] == [2500.0]
+
+
+def test_summary_reads_both_timeline_layouts() -> None:
+    flowing = {"overall": 71.25, "regions": {"spine": 80.0, "neck": None}, "cues": ["c"],
+               "tempo": {"ratio": 1.0, "text": "about"}, "plane": "world",
+               "timeline": {"timestamp_ms": [0.0, 1000.0], "score": [70.0, 72.0]},
+               "worst_moments": [{"timestamp_ms": 0.0, "region": "spine", "what": "w",
+                                  "score": 70.0}]}
+    held = {"overall": 50.0, "regions": {}, "cues": [], "tempo": None, "plane": "image",
+            "kind": "held", "timeline": [{"t_ms": 0.0, "score": 40.0, "in_zone": False},
+                                         {"t_ms": 1500.0, "score": 60.0, "in_zone": True}]}
+    a = _summary(flowing, 3)
+    assert a["overall"] == 71.2 or a["overall"] == 71.3
+    assert a["timeline"] == {"t_ms": [0.0, 1000.0], "score": [70.0, 72.0]}
+    assert a["kind"] == "flowing" and a["tempo"] == "about" and a["worst"][0]["region"] == "spine"
+    b = _summary(held, 3)
+    assert b["timeline"] == {"t_ms": [0.0, 1500.0], "score": [40.0, 60.0]}
+    assert b["kind"] == "held" and [m["timestamp_ms"] for m in b["worst"]] == [0.0, 1500.0]
+
+
+def test_timeline_svg_breaks_lines_at_gaps_and_marks_moments() -> None:
+    svg = timeline_svg([0.0, 1000.0, 2000.0, 3000.0], [100.0, None, 50.0, 0.0], [2000.0])
+    assert len(svg["lines"]) == 2
+    first = [tuple(map(float, p.split(","))) for p in svg["lines"][0].split()]
+    second = [tuple(map(float, p.split(","))) for p in svg["lines"][1].split()]
+    assert len(first) == 1 and len(second) == 2
+    assert second[0][1] < second[1][1]  # score 50 drawn above score 0
+    assert svg["marks"][0]["x"] == second[0][0]
+    assert [t["label"] for t in svg["xticks"]] == ["0 s", "0.5 s", "1 s", "1.5 s", "2 s",
+                                                   "2.5 s", "3 s"]
+    assert timeline_svg([], [])["lines"] == []
+
+
+def _ok_result(name: str, overall: float, key: str) -> dict:
+    return {
+        "key": key, "status": "ok", "error": None, "exercise": "squat",
+        "input": {"path": f"/in/{name}", "name": name, "sha256": "s", "size_bytes": 1},
+        "video": {"frames_scored": 3, "frames_with_person": 3, "duration_s": 2.0},
+        "match": {"exercise": "squat", "overall": overall, "margin": None, "candidates": []},
+        "summary": {"overall": overall, "regions": {"spine": overall}, "cues": ["Sit back"],
+                    "tempo": "about the reference's pace", "plane": "world",
+                    "kind": "flowing",
+                    "timeline": {"t_ms": [0.0, 1000.0, 2000.0], "score": [overall] * 3},
+                    "worst": [{"timestamp_ms": 1000.0, "region": "spine",
+                               "what": "Lengthen <your> spine", "score": overall,
+                               "thumbnail": f"thumbs/{key}-0.jpg"}]},
+        "thumbnails": [{"file": f"thumbs/{key}-0.jpg", "timestamp_ms": 1000.0}],
+        "annotated_video": None,
+    }
+
+
+def test_csv_and_html_hold_every_input_with_errors(tmp_path: Path) -> None:
+    results = [_ok_result("good.mp4", 88.0, "a" * 32), _ok_result("fair.mp4", 61.5, "b" * 32),
+               error_result(Job("/in/bad.mp4", "", 0, "", "squat", 1, False),
+                            InputError("/in/bad.mp4: the file is empty (0 bytes)"))]
+    rows = [summary_row(r, f"results/{r['key']}.json" if r["key"] else "") for r in results]
+    csv_path = write_summary_csv(rows, tmp_path / "summary.csv")
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        read = list(csv.DictReader(handle))
+    assert [r["input"] for r in read] == ["/in/good.mp4", "/in/fair.mp4", "/in/bad.mp4"]
+    assert [r["status"] for r in read] == ["ok", "ok", "error"]
+    assert read[0]["overall"] == "88.0" and read[0]["main_cue"] == "Sit back"
+    assert read[2]["error"] == "/in/bad.mp4: the file is empty (0 bytes)"
+
+    html_path = write_report_html(results, rows, tmp_path / "report.html", title="T",
+                                  settings={"exercise": "squat", "stride": 1,
+                                            "reference_version": "v"})
+    html = html_path.read_text(encoding="utf-8")
+    assert html.count("<tr>") == 4  # header + one row per input
+    assert 'src="thumbs/' + "a" * 32 + '-0.jpg"' in html
+    assert "Lengthen &lt;your&gt; spine" in html  # text is escaped
+    assert "the file is empty (0 bytes)" in html
+    assert "http://" not in html and "https://" not in html  # nothing from the internet

@@ -1,0 +1,112 @@
+"""The batch worker on the real model and real clips: one backend reused, true timestamps,
+bad inputs turned into error results."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from coach.backend import default_model_path
+from coach.batch.jobs import Job, hash_input, result_key
+from coach.batch.references import load_references
+from coach.batch.worker import THUMB_WIDTH_PX, BatchWorker, WorkerConfig
+from coach.library import Library
+from coach.pose import PoseSequence
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def worker() -> BatchWorker:
+    refs = load_references(Library.open([], env={}), "squat")
+    events: list[tuple[str, object]] = []
+    made = BatchWorker(WorkerConfig(str(default_model_path()), refs),
+                       progress=lambda kind, value: events.append((kind, value)))
+    made.events = events  # type: ignore[attr-defined]
+    yield made
+    made.close()
+
+
+def _job(path: Path, stride: int = 1) -> Job:
+    sha, size = hash_input(path)
+    return Job(str(path), sha, size, result_key(sha, "squat", "v", stride, "m"), "squat",
+               stride, False)
+
+
+def test_reused_backend_gives_the_fresh_landmarks(
+        worker: BatchWorker, sample_path: Callable[[str], Path],
+        real_sequence: Callable[[str], PoseSequence]) -> None:
+    fresh = real_sequence("squats")
+    worker.extract(sample_path("dance"), 1)  # another video first, on the same backend
+    again = worker.extract(sample_path("squats"), 1)
+    assert worker.backends_built == 1
+    np.testing.assert_array_equal(again.timestamps_ms, fresh.timestamps_ms)
+    np.testing.assert_array_equal(again.image_xyz, fresh.image_xyz)
+    np.testing.assert_array_equal(again.world_xyz, fresh.world_xyz)
+
+
+def test_stride_keeps_the_source_timestamps(
+        worker: BatchWorker, sample_path: Callable[[str], Path],
+        real_sequence: Callable[[str], PoseSequence]) -> None:
+    fresh = real_sequence("squats")
+    strided = worker.extract(sample_path("squats"), 2)
+    np.testing.assert_array_equal(strided.timestamps_ms, fresh.timestamps_ms[::2])
+    assert strided.fps == pytest.approx(fresh.fps / 2)
+    assert strided.present.all()
+
+
+def test_a_good_clip_is_scored_with_thumbnails(worker: BatchWorker,
+                                               sample_path: Callable[[str], Path]) -> None:
+    worker.events.clear()  # type: ignore[attr-defined]
+    outcome = worker.run(_job(sample_path("squats")))
+    result = outcome.result
+    assert result["status"] == "ok", result["error"]
+    assert result["match"]["exercise"] == "squat"
+    assert result["summary"]["overall"] > 80  # the clip the squat reference was made from
+    assert set(result["summary"]["regions"]) >= {"spine", "legs"}
+    assert len(result["summary"]["timeline"]["t_ms"]) == result["video"]["frames_scored"] == 65
+    assert result["thumbnails"]
+    for thumb in result["thumbnails"]:
+        image = cv2.imdecode(np.frombuffer(outcome.artefacts[thumb["file"]], np.uint8),
+                             cv2.IMREAD_COLOR)
+        assert image is not None and image.shape[1] == THUMB_WIDTH_PX
+    kinds = [k for k, _ in worker.events]  # type: ignore[attr-defined]
+    assert kinds[0] == "start" and "frames" in kinds
+    frames = sum(v for k, v in worker.events if k == "frames")  # type: ignore[attr-defined]
+    assert frames == 65
+
+
+def test_bad_inputs_become_error_results_and_the_worker_goes_on(
+        worker: BatchWorker, tmp_path: Path, sample_path: Callable[[str], Path]) -> None:
+    from coach.video_writer import VideoWriter
+
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video", encoding="utf-8")
+    nobody = tmp_path / "nobody.mp4"
+    with VideoWriter(nobody, 10) as writer:
+        for i in range(12):
+            writer.write(np.full((240, 320, 3), 80 + i, np.uint8))
+    truncated = tmp_path / "truncated.mp4"
+    truncated.write_bytes(sample_path("cam01").read_bytes()[:60_000])
+    expected = {empty: "empty", text: "not a readable video", nobody: "nobody is visible",
+                truncated: "truncated.mp4"}
+    for path, words in expected.items():
+        result = worker.run(_job(path)).result
+        assert result["status"] == "error"
+        assert words in result["error"]["message"]
+        assert str(path) in result["error"]["message"]  # names the file
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    for i in range(2):
+        shutil.copy(sample_path("warrior"), folder / f"{i:03d}.jpg")
+    result = worker.run(_job(folder)).result  # an image folder, in IMAGE mode
+    assert result["status"] == "ok", result["error"]
+    assert result["video"]["frames_scored"] == 2
+    assert worker.backends_built == 2  # video mode and image mode, each built once
