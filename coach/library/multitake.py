@@ -22,8 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from dtaidistance import dtw_barycenter, dtw_ndim
 
-from coach.errors import NotEnoughPoseError
-from coach.features import SPECS, FeatureTrack, compute_features
+from coach.features import SPECS, feature_names
 from coach.library.errors import TakeError
 from coach.library.meta import ExerciseMeta
 from coach.pose import PoseSequence
@@ -31,8 +30,6 @@ from coach.template import (
     Template,
     default_spread,
     default_weights,
-    prepare_sequence,
-    select_frames,
     template_from_sequence,
 )
 
@@ -120,26 +117,13 @@ class MultiTake:
     medoid: int
 
 
-def _prepared_track(take: PoseSequence) -> tuple[PoseSequence, FeatureTrack]:
-    """A take as the scorer prepares a single-take reference: smoothed, usable frames only."""
-    smooth, _ = prepare_sequence(take)
-    track = compute_features(smooth, drop_mirrored=False)
-    keep = track.usable & smooth.present
-    if keep.sum() < 2:
-        raise NotEnoughPoseError(f"{take.source or 'take'}: {int(keep.sum())} usable frame(s) "
-                                 "with a person; a reference take needs at least 2")
-    kept = select_frames(smooth, keep)
-    return kept, FeatureTrack(track.values[keep], track.confidence[keep], track.names,
-                              track.timestamps_ms[keep], track.plane, track.up)
-
-
 def template_from_takes(takes: Sequence[PoseSequence], name: str,
                         meta: ExerciseMeta | None = None) -> Template:
     """The reference ``Template`` of an exercise from all its takes (one or more)."""
     if not takes:
         raise TakeError(f"exercise '{name}': no takes to build a reference from")
     if len(takes) == 1:
-        names = compute_features(takes[0].slice(0, 1)).names
+        names = feature_names("world" if takes[0].has_world else "image")
         return template_from_sequence(
             takes[0], name, weights=_overrides(names, meta and meta.weights) or None,
             tolerances=_overrides(names, meta and meta.tolerances) or None)
@@ -151,18 +135,18 @@ def average_takes(takes: Sequence[PoseSequence], name: str,
     """Align two or more takes by DBA into one template with a per-moment spread."""
     if len(takes) < 2:
         raise TakeError(f"exercise '{name}': averaging needs at least two takes")
-    prepared = [_prepared_track(t) for t in takes]
-    tracks = [track for _, track in prepared]
-    if len({t.plane for t in tracks}) != 1:
+    # Each take as the scorer prepares a one-take reference: smoothed, usable frames only.
+    singles = [template_from_sequence(t, name) for t in takes]
+    if len({t.plane for t in singles}) != 1:
         raise TakeError(f"exercise '{name}': takes mix world and image-only landmarks; "
                         "record every take the same way")
-    names = tracks[0].names
+    names = singles[0].feature_names
     weights = default_weights(names, _overrides(names, meta and meta.weights))
     tolerances = default_spread(names, 1, _overrides(names, meta and meta.tolerances))[0]
     floors = np.array([SPECS[n].min_tolerance for n in names])
     if meta is not None:
         floors = np.where([n in meta.tolerances for n in names], tolerances / 2.0, floors)
-    filled = [fill_gaps(t.values) for t in tracks]
+    filled = [fill_gaps(t.mean) for t in singles]
     usable = np.all([np.isfinite(v).all(axis=0) for v in filled], axis=0) & (weights > 0)
     if not usable.any():
         raise TakeError(f"exercise '{name}': no feature is measurable in every take")
@@ -173,9 +157,9 @@ def average_takes(takes: Sequence[PoseSequence], name: str,
                                          thr=DBA_THRESHOLD, use_c=True)
     length = len(barycenter)
     aligned = []
-    for track, s in zip(tracks, series, strict=True):
+    for single, s in zip(singles, series, strict=True):
         path = dtw_ndim.warping_path(barycenter, s, use_c=True)
-        aligned.append(_aligned_to(path, np.asarray(track.values), length))
+        aligned.append(_aligned_to(path, single.mean, length))
     stack = np.stack(aligned)  # (K, R, F)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN moments stay NaN
@@ -183,11 +167,11 @@ def average_takes(takes: Sequence[PoseSequence], name: str,
         sd = _smooth(np.nanstd(stack, axis=0), SPREAD_SMOOTH)
     tolerance = np.maximum(SPREAD_FACTOR * np.nan_to_num(sd), floors)
     tolerance = np.where(np.isfinite(mean), tolerance, np.nan)
-    pose = prepared[start][0]
+    pose = singles[start].pose
     log.info("template '%s': %d takes, %d moments, medoid take %d", name, len(takes), length,
              start + 1)
     template = Template(
         name=name, feature_names=names, mean=mean, spread=tolerance, weights=weights,
-        timestamps_ms=pose.timestamps_ms, plane=tracks[0].plane, takes=len(takes), pose=pose)
+        timestamps_ms=pose.timestamps_ms, plane=singles[0].plane, takes=len(takes), pose=pose)
     return MultiTake(template, sd, start)
 
