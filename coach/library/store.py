@@ -334,17 +334,38 @@ class Library:
         return self.save_meta(slug, meta)
 
     def add_take(self, slug: str, seq: PoseSequence) -> Path:
-        """Save a take after the earlier ones (``takes/take-NNN.npz``), atomically."""
-        from coach.recording import save_recording
+        """Save a take after the earlier ones (``takes/take-NNN.npz``).
+
+        The file is written and synced under a hidden temp name, then hard-linked to the first
+        free take name: a take is never half-written under its real name, and two recordings
+        saved at once never overwrite each other."""
+        from coach.recording import recording_bytes
 
         folder = self._own_folder(slug)
         if not (folder / METADATA_FILE).exists():
             raise LibraryError(f"{folder}: no exercise '{slug}' in the writable library")
         check_take(seq, f"take for '{slug}'")
-        existing = take_paths(folder)
-        number = int(TAKE_RE.match(existing[-1].name).group(1)) + 1 if existing else 1
-        target = folder / TAKES_DIR / f"take-{number:03d}.npz"
-        save_recording(seq, target)
+        takes = folder / TAKES_DIR
+        takes.mkdir(exist_ok=True)
+        data = recording_bytes(seq, "npz")
+        fd, tmp_name = tempfile.mkstemp(prefix=".take.", suffix=".tmp.npz", dir=takes)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            existing = take_paths(folder)
+            number = int(TAKE_RE.match(existing[-1].name).group(1)) + 1 if existing else 1
+            while True:
+                target = takes / f"take-{number:03d}.npz"
+                try:
+                    os.link(tmp, target)
+                    break
+                except FileExistsError:
+                    number += 1
+        finally:
+            tmp.unlink(missing_ok=True)
         log.info("saved take %s (%d frames)", target, len(seq))
         return target
 

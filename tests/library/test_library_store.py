@@ -163,3 +163,21 @@ def test_unreadable_folder_is_reported_not_fatal(tmp_path: Path) -> None:
     assert any(isinstance(e, SlugError) for e in bad)
     with pytest.raises(MetadataError, match="field 'view'"):
         lib.get("bad")
+
+
+def test_a_take_saved_at_the_same_time_is_not_overwritten(tmp_path: Path, keraal_take,
+                                                          monkeypatch) -> None:  # noqa: ANN001
+    import coach.library.store as store
+
+    lib = Library.open([tmp_path], include_builtin=False)
+    lib.save_meta("flow", parse_meta(FLOWING_TOML, "t"))
+    lib.add_take("flow", keraal_take)
+    lib.add_take("flow", keraal_take.slice(0, 50))
+    other = (tmp_path / "flow" / "takes" / "take-002.npz").read_bytes()
+    stale = store.take_paths(tmp_path / "flow")[:1]  # as listed before take-002 was saved
+    monkeypatch.setattr(store, "take_paths", lambda folder: stale)
+    third = lib.add_take("flow", keraal_take.slice(0, 80))
+    assert third.name == "take-003.npz"
+    assert (tmp_path / "flow" / "takes" / "take-002.npz").read_bytes() == other
+    assert sorted(p.name for p in (tmp_path / "flow" / "takes").iterdir()) == [
+        "take-001.npz", "take-002.npz", "take-003.npz"]
