@@ -1,28 +1,31 @@
 """Time alignment of an attempt's features with a reference's, offline (DTW) and online.
 
 People move at their own speed, so frames are compared over aligned time, never frame i with
-frame i. Both aligners use the same local cost between an attempt frame ``a`` (F,) with
-confidences ``c`` (F,) and a reference moment ``r`` (F,) with tolerances ``s`` (F,):
+frame i. The local cost between an attempt frame ``a`` (F,) with confidences ``c`` (F,) and a
+reference moment ``r`` (F,) with tolerances ``s`` (F,) is
 
     cost = sum_f w_f c_f q_f ((a_f - r_f) / s_f)^2 / sum_f w_f c_f q_f
 
 a confidence- and weight-averaged squared deviation in tolerance units (q_f = 1 where the
-reference value is known, 0 where it is NaN). It is computed for whole blocks with four
-matrix products, so the cost matrix costs little more than a BLAS call.
+reference value is known, 0 where it is NaN). ``ReferenceModel.cost`` computes it for whole
+blocks with four matrix products.
 
-Offline (``align``): every attempt frame is matched to exactly one reference moment, and the
-reference may advance 0 to ``MAX_STEP`` moments per attempt frame (the attempt may be up to
-``MAX_STEP`` times faster than the reference, and any amount slower). All paths hold exactly
-one cell per attempt frame, so their costs compare fairly and begin/end are open on the
-reference axis: the attempt may start late or stop early in the movement, within a
-Sakoe-Chiba band of ``band`` x reference length around the stretched diagonal. The dynamic
-programme runs one numpy row at a time (T rows of vector work); only int8 back-pointers are
-kept. ``bench/align_speed.py`` compares it with dtaidistance on 3,600 x 3,600 frames.
+Offline (``align``): dtaidistance's C DTW (``dtw_ndim.warping_paths``) on the features scaled
+by sqrt(weight) / tolerance, with a Sakoe-Chiba window of ``band`` x the longer length and
+psi relaxation on the reference (the attempt may start late or stop early in the movement, by
+up to the band's share of the reference). dtaidistance has no per-frame confidence, so for
+the path low-confidence values (below ``MIN_CONFIDENCE``) are treated as missing and filled
+by interpolation in time, and each feature uses its median tolerance; the reported costs and
+every score use the exact cost above. Each attempt frame is matched to the last reference
+moment its path visits, so the index is non-decreasing. Above ``MAX_CELLS`` cells the
+attempt is aligned at a coarser time step and the index interpolated, to bound memory.
+``bench/align_speed.py``: 3,600 x 3,600 frames in about 0.1 s on 2 cores.
 
-Online (``OnlineAligner``): the same recursion, one attempt frame at a time, over a vector of
-the reference's length, with exponential forgetting of old costs (``memory_s``) so that it
-follows the person and recovers from a bad stretch. Cost per frame is O(R x F) for a reference
-of R moments, independent of how long the session has run.
+Online (``OnlineAligner``): every attempt frame is matched to one reference moment; the
+reference may advance 0 to ``MAX_STEP`` moments per frame; old costs fade with time constant
+``memory_s`` (exponential forgetting) so that it follows the person and recovers from a bad
+stretch. Cost per frame is O(R x F) for a reference of R moments, independent of how long
+the session has run.
 """
 
 from __future__ import annotations
@@ -30,18 +33,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from dtaidistance import dtw, dtw_ndim
 
-#: The reference may advance at most this many moments per attempt frame.
+#: Online: the reference may advance at most this many moments per attempt frame.
 MAX_STEP = 3
-#: Extra cost (tolerance units squared) for standing still or skipping on the reference, so
-#: that the diagonal wins ties.
+#: Online: extra cost (tolerance units squared) for standing still or skipping on the
+#: reference, so that the diagonal wins ties.
 STEP_PENALTY = (0.02, 0.0, 0.02, 0.05)
+#: Offline: extra cost of a non-diagonal step, per unit of total feature weight.
+OFFLINE_PENALTY = 0.02
 #: Cost of a pair with no feature measurable in both.
 MISSING_COST = 1.0
-#: Default Sakoe-Chiba band, as a fraction of the reference length.
+#: Default Sakoe-Chiba band, as a fraction of the longer sequence.
 DEFAULT_BAND = 0.3
-#: Rows of the cost matrix computed at once.
-_BLOCK = 256
+#: Below this confidence a value is filled in for the offline path.
+MIN_CONFIDENCE = 0.3
+#: Largest DTW matrix (attempt frames x reference moments) aligned at full time resolution.
+MAX_CELLS = 16_000_000
 
 
 def _prepare(values: np.ndarray, confidence: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -123,58 +131,6 @@ class Alignment:
         return float(ri[-1] - ri[0] + 1) / self.reference_length
 
 
-def _band_limits(t: int, r: int, band: float | None) -> tuple[np.ndarray, np.ndarray]:
-    """Per attempt row, allowed reference columns [lo, hi) of the band."""
-    if band is None or t < 2:
-        return np.zeros(t, dtype=np.int64), np.full(t, r, dtype=np.int64)
-    centre = np.arange(t) * (r - 1) / (t - 1)
-    radius = max(band * r, MAX_STEP + 1.0)
-    lo = np.clip(np.floor(centre - radius), 0, r).astype(np.int64)
-    hi = np.clip(np.ceil(centre + radius) + 1, 0, r).astype(np.int64)
-    return lo, hi
-
-
-def _dtw(model: ReferenceModel, a: np.ndarray, ca: np.ndarray,
-         band: float | None) -> Alignment | None:
-    t, r = a.shape[0], len(model)
-    lo, hi = _band_limits(t, r, band)
-    back = np.zeros((t, r), dtype=np.int8)
-    penalty = np.asarray(STEP_PENALTY)
-    prev = np.full(r, np.inf)
-    for start in range(0, t, _BLOCK):
-        stop = min(start + _BLOCK, t)
-        c_lo, c_hi = int(lo[start:stop].min()), int(hi[start:stop].max())
-        block = model.cost(a[start:stop], ca[start:stop], slice(c_lo, c_hi))
-        for i in range(start, stop):
-            row = np.full(r, np.inf)
-            seg = block[i - start, lo[i] - c_lo:hi[i] - c_lo]
-            if i == 0:
-                row[lo[i]:hi[i]] = seg
-                prev = row
-                continue
-            best = np.full(hi[i] - lo[i], np.inf)
-            arg = np.zeros(hi[i] - lo[i], dtype=np.int8)
-            for k in range(MAX_STEP + 1):
-                a0 = lo[i] - k
-                cand_lo = max(a0, 0)
-                cand = np.full(hi[i] - lo[i], np.inf)
-                cand[cand_lo - a0:] = prev[cand_lo:hi[i] - k] + penalty[k]
-                better = cand < best
-                best = np.where(better, cand, best)
-                arg[better] = k
-            row[lo[i]:hi[i]] = seg + best
-            back[i, lo[i]:hi[i]] = arg
-            prev = row
-    if not np.isfinite(prev).any():
-        return None
-    j = int(np.argmin(prev))
-    index = np.empty(t, dtype=np.int64)
-    for i in range(t - 1, -1, -1):
-        index[i] = j
-        j -= int(back[i, j])
-    return Alignment(index, _pair_costs(model, a, ca, index), r)
-
-
 def _pair_costs(model: ReferenceModel, a: np.ndarray, ca: np.ndarray,
                 index: np.ndarray) -> np.ndarray:
     """Local cost of each (attempt frame, matched reference moment) pair, (T,)."""
@@ -190,12 +146,55 @@ def _pair_costs(model: ReferenceModel, a: np.ndarray, ca: np.ndarray,
         return np.where(den > 1e-9, num / den, MISSING_COST)
 
 
+def _filled(values: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """(T, F) with unknown entries linearly interpolated in time (a column never known: 0)."""
+    out = np.where(known, values, 0.0)
+    t = np.arange(len(out))
+    for f in range(out.shape[1]):
+        ok = known[:, f]
+        if ok.any() and not ok.all():
+            out[~ok, f] = np.interp(t[~ok], t[ok], out[ok, f])
+    return out
+
+
+def _path_index(a: np.ndarray, ca: np.ndarray, reference: ReferenceModel,
+                band: float | None) -> np.ndarray:
+    """(T,) reference moment matched to each attempt frame by dtaidistance's DTW."""
+    r_mean = np.asarray(reference.mean, dtype=np.float64)
+    spread = np.asarray(reference.spread, dtype=np.float64)
+    r_known = np.isfinite(r_mean) & np.isfinite(spread) & (spread > 0)
+    a_known = ca >= MIN_CONFIDENCE
+    with np.errstate(invalid="ignore"):
+        tol = np.array([np.median(spread[r_known[:, f], f]) if r_known[:, f].any() else 1.0
+                        for f in range(r_mean.shape[1])])
+    used = a_known.any(axis=0) & r_known.any(axis=0) & (reference.weights > 0)
+    scale = np.where(used, np.sqrt(np.where(used, reference.weights, 0.0)) / tol, 0.0)
+    a_s = np.ascontiguousarray(_filled(a, a_known) * scale)
+    r_s = np.ascontiguousarray(_filled(r_mean, r_known) * scale)
+    t, r = len(a_s), len(r_s)
+    window = None if band is None else int(np.ceil(band * max(t, r))) + 1
+    psi_ref = int(round((DEFAULT_BAND if band is None else band) * r))
+    penalty = OFFLINE_PENALTY * float(np.sum(scale > 0))
+    # dtaidistance's C backtracking mis-handles psi ends, so the end is chosen here
+    _, acc = dtw_ndim.warping_paths(a_s, r_s, window=window, psi=(0, 0, psi_ref, psi_ref),
+                                    penalty=penalty, use_c=True, psi_neg=False,
+                                    keep_int_repr=True)
+    last = acc[t, r - psi_ref:]
+    end = r - psi_ref + int(np.argmin(last))
+    path = dtw.best_path(acc, row=t, col=end, penalty=penalty)
+    pairs = np.asarray(path, dtype=np.int64).reshape(-1, 2)
+    index = np.full(t, -1, dtype=np.int64)
+    np.maximum.at(index, pairs[:, 0], pairs[:, 1])
+    index = np.maximum.accumulate(index)  # rows psi let the path skip keep the previous moment
+    return np.maximum(index, 0)
+
+
 def align(values: np.ndarray, confidence: np.ndarray | None, reference: ReferenceModel,
           band: float | None = DEFAULT_BAND) -> Alignment:
     """DTW of attempt features values (T, F) (confidences (T, F) or None) with ``reference``.
 
-    ``band``: Sakoe-Chiba radius as a fraction of the reference length (None = no band). When
-    the band leaves no path (an attempt far faster than ``MAX_STEP`` x), it is dropped.
+    ``band``: Sakoe-Chiba window as a fraction of the longer sequence (None = no window); the
+    reference's start and end may be skipped by up to that share (DEFAULT_BAND when None).
     """
     a, ca = _prepare(values, confidence)
     if a.ndim != 2 or a.shape[1] != np.shape(reference.mean)[1]:
@@ -203,11 +202,15 @@ def align(values: np.ndarray, confidence: np.ndarray | None, reference: Referenc
                          f"got {a.shape}")
     if a.shape[0] == 0 or len(reference) == 0:
         raise ValueError("cannot align an empty sequence")
-    result = _dtw(reference, a, ca, band)
-    if result is None and band is not None:
-        result = _dtw(reference, a, ca, None)
-    assert result is not None
-    return result
+    t, r = a.shape[0], len(reference)
+    step = max(1, int(np.ceil(t * r / MAX_CELLS)))
+    if step == 1:
+        index = _path_index(a, ca, reference, band)
+    else:
+        coarse = np.arange(0, t, step)
+        coarse_index = _path_index(a[coarse], ca[coarse], reference, band)
+        index = np.round(np.interp(np.arange(t), coarse, coarse_index)).astype(np.int64)
+    return Alignment(index, _pair_costs(reference, a, ca, index), r)
 
 
 class OnlineAligner:
