@@ -60,6 +60,9 @@ def run_list(args: argparse.Namespace) -> int:
     library = open_library(args)
     exercises, broken = library.scan()
     width = max((len(e.slug) for e in exercises), default=10)
+    if exercises:
+        print(f"{'exercise':<{width}}  {'tradition':<14} {'kind':<8} {'view':<5} "
+              f"{'library':<8} status  (name)")
     for e in exercises:
         where = "built-in" if e.read_only else "own"
         print(f"{e.slug:<{width}}  {e.meta.tradition:<14} {e.meta.kind:<8} {e.meta.view:<5} "
