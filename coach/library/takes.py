@@ -90,16 +90,27 @@ def movement_speed(seq: PoseSequence) -> np.ndarray:
     return speed
 
 
-def trim_still(seq: PoseSequence, *, keep_still: bool = False) -> PoseSequence:
-    """The take without its still start and end (and frames without a person at either end).
+def whole_body_in_frame(seq: PoseSequence) -> np.ndarray:
+    """(T,) bool: a person is seen and every key landmark is inside the picture."""
+    xy = seq.image_xyz[:, list(KEY_LANDMARKS), :2]
+    with np.errstate(invalid="ignore"):
+        inside = ((xy >= -FRAME_MARGIN) & (xy <= 1.0 + FRAME_MARGIN)).all(axis=(1, 2))
+    return inside & seq.present
 
-    ``keep_still`` (held postures) only drops the frames without a person. Raises
-    ``TakeRejected`` when nothing is left or, for a movement, when nothing moves.
+
+def trim_still(seq: PoseSequence, *, keep_still: bool = False) -> PoseSequence:
+    """The take without its still start and end, and without the frames at either end where
+    nobody, or only part of the body, is in the picture (stepping in front of the camera).
+
+    ``keep_still`` (held postures) keeps the still start and end. Raises ``TakeRejected``
+    when nothing is left or, for a movement, when nothing moves.
     """
     present = np.flatnonzero(seq.present)
     if present.size == 0:
         raise TakeRejected("nobody was seen in the take")
-    first, last = int(present[0]), int(present[-1])
+    whole = np.flatnonzero(whole_body_in_frame(seq))
+    edges = whole if whole.size else present
+    first, last = int(edges[0]), int(edges[-1])
     if not keep_still:
         speed = movement_speed(seq)
         fast = np.nanpercentile(speed, 95) if np.isfinite(speed).any() else 0.0
@@ -174,14 +185,12 @@ def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQu
     vis = seq.visibility[present]
     out_of_frame: dict[str, float] = {}
     visibility: dict[str, float] = {}
-    inside_all = np.ones(len(xy), dtype=bool)
     for part, lms in BODY_PARTS.items():
         p = xy[:, list(lms)]
         inside = ((p >= -FRAME_MARGIN) & (p <= 1.0 + FRAME_MARGIN)).all(axis=(1, 2))
-        inside_all &= inside
         out_of_frame[part] = float(1.0 - inside.mean()) if len(xy) else 1.0
         visibility[part] = float(np.median(vis[:, list(lms)].min(axis=1))) if len(xy) else 0.0
-    in_frame = float(inside_all.mean()) if len(xy) else 0.0
+    in_frame = float(whole_body_in_frame(seq)[present].mean()) if len(xy) else 0.0
     if len(xy) and in_frame < MIN_IN_FRAME_FRACTION:
         worst = max(out_of_frame, key=out_of_frame.get)
         problems.append(f"the whole body is in the picture in only {in_frame:.0%} of the frames: "

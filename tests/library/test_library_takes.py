@@ -11,7 +11,7 @@ from coach.backend import PoseBackend
 from coach.landmarks import Landmark
 from coach.library import TakeRejected, check_quality, prepare_take, trim_still
 from coach.library.recorder import record_from_source
-from coach.library.takes import TRIM_MARGIN_S, estimate_view
+from coach.library.takes import TRIM_MARGIN_S, estimate_view, whole_body_in_frame
 from coach.pose import PoseSequence
 from coach.sources import VideoFileSource
 
@@ -114,3 +114,24 @@ def test_camera_recording_counts_down_then_records(sample_path) -> None:  # noqa
     assert seq.timestamps_ms[0] >= 3000.0
     assert seq.timestamps_ms[-1] - seq.timestamps_ms[0] <= 5000.0
     assert 20 <= len(seq) <= 26 and seq.present.all()
+
+
+def test_stepping_into_the_picture_is_trimmed(squats: PoseSequence) -> None:
+    entering = squats.slice(0, 10)
+    image = entering.image_xyz.copy()
+    image[..., 0] += np.linspace(0.7, 0.3, len(entering))[:, None]  # walking in from the right
+    before_ms = squats.timestamps_ms[0] - 2200.0  # two seconds before the squats start
+    step_in = replace(entering, image_xyz=image,
+                      timestamps_ms=entering.timestamps_ms - entering.timestamps_ms[0] + before_ms)
+    joined = PoseSequence(
+        np.concatenate([step_in.image_xyz, squats.image_xyz]),
+        np.concatenate([step_in.visibility, squats.visibility]),
+        np.concatenate([step_in.world_xyz, squats.world_xyz]),
+        np.concatenate([step_in.timestamps_ms, squats.timestamps_ms]), squats.fps,
+        squats.source, squats.image_size)
+    partial = ~whole_body_in_frame(step_in)
+    assert partial[:3].all()
+    trimmed = trim_still(joined)
+    assert whole_body_in_frame(trimmed)[0]
+    assert len(trimmed) <= len(joined) - int(partial.sum())
+    assert check_quality(trimmed, "front").in_frame_fraction > 0.95
