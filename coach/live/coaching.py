@@ -217,6 +217,12 @@ class ExerciseCoaching:
         """The frames with a person coached so far, as detected (unsmoothed)."""
         return self._live.recording()
 
+    @property
+    def frames_kept(self) -> int:
+        """How many frames the recording holds (it grows by about 1 kB per frame)."""
+        live = self._live
+        return live.scorer.frames_kept if isinstance(live, _FlowLive) else len(live.recorder)
+
     def report(self) -> ExerciseReport:
         """Score the whole recording as ``coach score`` would (NotEnoughPoseError if too
         little pose)."""

@@ -1,7 +1,8 @@
 """The coaching loop: frames in, pose, setup check, live scoring, overlays, frames out.
 
-One ``Session.run()`` drives everything in the caller's thread except reading frames (the
-capture thread) and video encoding (the video sink's thread). States: "setup" (the setup
+One ``Session.run()`` scores and draws in the caller's thread; frames are read in the capture
+thread, the pose model runs one frame ahead in its own thread, and video is encoded in the
+video sink's thread. States: "setup" (the setup
 check and countdown), "active" (coaching), with "paused" on top; keys or the window give
 "pause", "restart" and "quit". Scoring pauses by itself while nobody is in the picture, and
 a second person walking in does not take over (the pose backend keeps following the first).
@@ -24,7 +25,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from coach.errors import NotEnoughPoseError
-from coach.live.capture import FrameCapture
+from coach.live.capture import FrameCapture, PoseStage
 from coach.live.setup import SetupGate, check_setup, frame_brightness
 from coach.live.sinks import Sink
 from coach.live.window import KEY_HELP
@@ -182,6 +183,7 @@ class Session:
         self._frames = self._coached = self._scored = 0
         self._fps_sum = 0.0
         self._fps_n = 0
+        self._stage: PoseStage | None = None
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -189,19 +191,20 @@ class Session:
         """Run until the source ends, "quit", the window closes, or Ctrl-C."""
         reason, message = "finished", ""
         try:
-            with self.capture:
+            with PoseStage(self.capture, self.detect) as stage:
+                self._stage = stage
                 while True:
-                    frame = self.capture.get(timeout_s=0.1)
-                    if frame is None:
+                    item = stage.get(timeout_s=0.1)
+                    if item is None:
                         status = self.capture.status
-                        if status.state == "ended":
+                        if stage.ended:
                             message = status.message
                             reason = "source failed" if status.failed else "finished"
                             break
                         command = self._idle(status.message) if status.state == \
                             "reconnecting" else None
                     else:
-                        command = self._step(frame)
+                        command = self._step(*item)
                     if command == "quit":
                         reason = "quit"
                         break
@@ -213,8 +216,7 @@ class Session:
             reason, message = "interrupted", "Interrupted"
         return self._finish(reason, message)
 
-    def _step(self, frame: Frame) -> str | None:
-        pose = self.detect(frame)
+    def _step(self, frame: Frame, pose: FramePose) -> str | None:
         self._frames += 1
         self._tick()
         mirror = self.config.mirror_display
@@ -337,7 +339,9 @@ class Session:
         return SessionOutcome(
             reason=reason, message=message, started_at=self._started_at, duration_s=duration,
             frames_processed=self._frames, frames_coached=self._coached,
-            frames_scored=self._scored, frames_dropped=self.capture.status.dropped,
+            frames_scored=self._scored,
+            frames_dropped=self.capture.status.dropped + (
+                self._stage.dropped if self._stage is not None else 0),
             recording=recording, report=report, report_error=error,
             cue_counts=Counter(self._cue_counts),
             mean_fps=self._fps_n / self._fps_sum if self._fps_sum > 0 else float("nan"),

@@ -6,6 +6,10 @@ All images are RGB uint8 (H, W, 3), drawn on in place; colours are RGB tuples.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
@@ -51,19 +55,78 @@ def text_size(text: str, font_scale: float, thickness: int) -> tuple[int, int, i
     return width, height, baseline
 
 
+@dataclass(frozen=True)
+class Sprite:
+    """A pre-rendered drawing to paste with anti-aliased edges.
+
+    keep: (H, W) uint8, how much of the picture below stays (255 = untouched).
+    paint: (H, W, 3) uint8, the drawing's colour already weighted by its coverage.
+    """
+
+    keep: np.ndarray
+    paint: np.ndarray
+
+    @classmethod
+    def render(cls, height: int, width: int,
+               draw: Callable[[np.ndarray, np.ndarray], None]) -> Sprite:
+        """Render once: ``draw(paint, cover)`` draws colours into ``paint`` (black canvas)
+        and the same shapes in 255 into ``cover`` (a mask)."""
+        paint = np.zeros((height, width, 3), np.uint8)
+        cover = np.zeros((height, width), np.uint8)
+        draw(paint, cover)
+        keep = 255 - cover
+        keep.setflags(write=False)
+        paint.setflags(write=False)
+        return cls(keep, paint)
+
+    def paste(self, scene: np.ndarray, x: int, y: int) -> None:
+        """Composite onto ``scene`` in place with the sprite's top-left at (x, y), clipped."""
+        height, width = self.keep.shape
+        x0, y0 = max(0, x), max(0, y)
+        x1, y1 = min(scene.shape[1], x + width), min(scene.shape[0], y + height)
+        if x1 <= x0 or y1 <= y0:
+            return
+        roi = scene[y0:y1, x0:x1]
+        keep = self.keep[y0 - y:y1 - y, x0 - x:x1 - x]
+        paint = self.paint[y0 - y:y1 - y, x0 - x:x1 - x]
+        kept = cv2.multiply(roi, cv2.merge([keep, keep, keep]), scale=1.0 / 255.0)
+        cv2.add(kept, paint, dst=roi)
+
+
+#: Text sprites kept for reuse (cue lines, numbers, captions): bounded, so memory stays flat.
+TEXT_CACHE_SIZE = 96
+
+
+@lru_cache(maxsize=TEXT_CACHE_SIZE)
+def _text_sprite(text: str, font_scale: float, colour: tuple[int, int, int],
+                 thickness: int) -> tuple[Sprite, int, int]:
+    """The outlined text as a sprite, and where its baseline start sits in it (x, y)."""
+    d = max(1, int(round(font_scale * 1.5)))
+    width, height, depth = text_size(text, font_scale, thickness)
+    pad = d + thickness + 2
+    origin = (pad, pad + height)
+
+    def draw(paint: np.ndarray, cover: np.ndarray) -> None:
+        for dx, dy in ((-d, -d), (d, -d), (-d, d), (d, d)):
+            cv2.putText(cover, text, (origin[0] + dx, origin[1] + dy), FONT, font_scale, 255,
+                        thickness, cv2.LINE_AA)
+        cv2.putText(cover, text, origin, FONT, font_scale, 255, thickness, cv2.LINE_AA)
+        cv2.putText(paint, text, origin, FONT, font_scale, colour, thickness, cv2.LINE_AA)
+
+    sprite = Sprite.render(height + depth + 2 * pad, width + 2 * pad, draw)
+    return sprite, origin[0], origin[1]
+
+
 def put_text(scene: np.ndarray, text: str, origin: tuple[int, int], font_scale: float,
              colour: tuple[int, int, int] = WHITE, thickness: int = 1) -> None:
     """Text with a dark outline, legible on any background; ``origin`` is the baseline start.
 
-    The outline is the same text drawn shifted in four diagonal directions: a thicker stroke
-    would also widen the glyph advance and misalign the letters.
+    The outline is the same text drawn shifted in four diagonal directions (a thicker stroke
+    would also widen the glyph advance and misalign the letters). Each text is rendered once
+    and pasted afterwards (anti-aliased text is slow to draw).
     """
-    d = max(1, int(round(font_scale * 1.5)))
-    x, y = origin
-    for dx, dy in ((-d, -d), (d, -d), (-d, d), (d, d)):
-        cv2.putText(scene, text, (x + dx, y + dy), FONT, font_scale, BLACK, thickness,
-                    cv2.LINE_AA)
-    cv2.putText(scene, text, origin, FONT, font_scale, colour, thickness, cv2.LINE_AA)
+    sprite, ox, oy = _text_sprite(text, round(font_scale, 3), tuple(colour), thickness)
+    sprite.paste(scene, origin[0] - ox, origin[1] - oy)
 
 
 def shade(scene: np.ndarray, x0: int, y0: int, x1: int, y1: int, alpha: float = 0.55) -> None:

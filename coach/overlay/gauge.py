@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 
-from coach.overlay.draw import UNKNOWN, put_text, score_colour, shade, text_size, ui_scale
+from coach.overlay.draw import (
+    UNKNOWN,
+    Sprite,
+    put_text,
+    score_colour,
+    shade,
+    text_size,
+    ui_scale,
+)
 
 #: The dial opens at the bottom: it sweeps 270 degrees clockwise from lower left.
 START_DEG = 135.0
 SWEEP_DEG = 270.0
+TRACK_COLOUR = (90, 90, 90)
+
+
+@lru_cache(maxsize=128)
+def _dial(value: int, radius: int, thickness: int) -> Sprite:
+    """The dial's arcs for a whole-number score (-1: unknown), rendered once."""
+    size = 2 * (radius + thickness)
+    centre = (size // 2, size // 2)
+
+    def draw(paint: np.ndarray, cover: np.ndarray) -> None:
+        end = START_DEG + SWEEP_DEG * max(value, 0) / 100.0
+        for canvas, colour in ((paint, TRACK_COLOUR), (cover, 255)):
+            cv2.ellipse(canvas, centre, (radius, radius), 0, START_DEG, START_DEG + SWEEP_DEG,
+                        colour, thickness, cv2.LINE_AA)
+        if value > 0:
+            paint_colour = score_colour(float(value))
+            for canvas, colour in ((paint, paint_colour), (cover, 255)):
+                cv2.ellipse(canvas, centre, (radius, radius), 0, START_DEG, end, colour,
+                            thickness, cv2.LINE_AA)
+
+    return Sprite.render(size, size, draw)
 
 
 class ScoreGauge:
@@ -32,18 +63,11 @@ class ScoreGauge:
         box = radius + thickness + margin // 2
         shade(scene, centre[0] - box, centre[1] - box, centre[0] + box,
               centre[1] + box + int(12 * s), alpha=0.5)
-        cv2.ellipse(scene, centre, (radius, radius), 0, START_DEG, START_DEG + SWEEP_DEG,
-                    (90, 90, 90), thickness, cv2.LINE_AA)
         known = score is not None and bool(np.isfinite(score))
-        if known:
-            value = float(np.clip(score, 0.0, 100.0))
-            colour = score_colour(value)
-            if value > 0:
-                cv2.ellipse(scene, centre, (radius, radius), 0, START_DEG,
-                            START_DEG + SWEEP_DEG * value / 100.0, colour, thickness, cv2.LINE_AA)
-            text = f"{value:.0f}"
-        else:
-            colour, text = UNKNOWN, "--"
+        value = int(round(float(np.clip(score, 0.0, 100.0)))) if known else -1
+        dial = _dial(value, radius, thickness)
+        dial.paste(scene, centre[0] - radius - thickness, centre[1] - radius - thickness)
+        colour, text = (score_colour(float(value)), f"{value}") if known else (UNKNOWN, "--")
         font_scale = 0.95 * s
         text_thickness = max(1, int(round(2 * s)))
         width, height, _ = text_size(text, font_scale, text_thickness)

@@ -19,8 +19,11 @@ GHOST_COLOUR = (150, 220, 255)
 MIN_TORSO_M = 0.05
 #: ... and in pixels.
 MIN_TORSO_PX = 4.0
-_LEGS = ((L.LEFT_HIP, L.LEFT_KNEE), (L.RIGHT_HIP, L.RIGHT_KNEE),
-         (L.LEFT_KNEE, L.LEFT_ANKLE), (L.RIGHT_KNEE, L.RIGHT_ANKLE))
+#: Thighs (left, right) then shins (left, right), as start and end landmark indices.
+_LEG_START = np.array([L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_KNEE, L.RIGHT_KNEE])
+_LEG_END = np.array([L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE])
+#: The limb segments drawn for the ghost (the spine is drawn as one line through its middle).
+_LIMBS = np.array([(a, b) for a, b, region in SEGMENTS if region != "spine"])
 
 
 def _mid(points: np.ndarray, a: Landmark, b: Landmark) -> np.ndarray:
@@ -35,9 +38,9 @@ def _torso(points: np.ndarray) -> np.ndarray:
 def body_size_m(world_xyz: np.ndarray) -> tuple[float, float]:
     """(torso length, mean thigh + shin length) in metres of (33, 3) world points; the leg
     length is NaN when the legs are not seen. Both are pose-independent body sizes."""
-    torso = float(np.linalg.norm(_torso(world_xyz)))
-    legs = [float(np.linalg.norm(world_xyz[a] - world_xyz[b])) for a, b in _LEGS]
-    leg = float(np.mean(legs[:2]) + np.mean(legs[2:])) if np.all(np.isfinite(legs)) else np.nan
+    torso = float(np.sqrt(np.sum(_torso(world_xyz) ** 2)))
+    legs = np.sqrt(np.sum((world_xyz[_LEG_START] - world_xyz[_LEG_END]) ** 2, axis=1))
+    leg = float(legs.sum() / 2.0) if np.all(np.isfinite(legs)) else np.nan
     return torso, leg
 
 
@@ -74,12 +77,12 @@ def place_ghost(ghost: FramePose, person: FramePose,
     """
     width, height = image_size
     person_px = person.image_xyz[:, :2] * np.array([width, height], dtype=np.float64)
-    torso_px = float(np.linalg.norm(_torso(person_px)))
+    torso_px = float(np.hypot(*_torso(person_px)))
     if not (np.isfinite(torso_px) and torso_px >= MIN_TORSO_PX):
         return None
     anchor = _mid(person_px, L.LEFT_HIP, L.RIGHT_HIP)
     if ghost.world_xyz is not None and person.world_xyz is not None:
-        person_torso_xy = float(np.linalg.norm(_torso(person.world_xyz)[:2]))
+        person_torso_xy = float(np.hypot(*_torso(person.world_xyz)[:2]))
         ghost_torso, ghost_leg = body_size_m(ghost.world_xyz)
         person_torso, person_leg = body_size_m(person.world_xyz)
         if np.isfinite(ghost_leg) and np.isfinite(person_leg):
@@ -94,7 +97,7 @@ def place_ghost(ghost: FramePose, person: FramePose,
             return anchor + offset * px_per_m * size_ratio
     gw, gh = ghost_image_size or image_size
     ghost_px = ghost.image_xyz[:, :2] * np.array([gw, gh], dtype=np.float64)
-    ghost_torso_px = float(np.linalg.norm(_torso(ghost_px)))
+    ghost_torso_px = float(np.hypot(*_torso(ghost_px)))
     if not (np.isfinite(ghost_torso_px) and ghost_torso_px >= MIN_TORSO_PX):
         return None
     return anchor + (ghost_px - _mid(ghost_px, L.LEFT_HIP, L.RIGHT_HIP)) * (
@@ -137,10 +140,10 @@ class GhostAnnotator:
         layer = roi.copy()
         local = np.round(points - (x0, y0)).astype(np.int32)
         thickness = max(1, int(round(self.thickness * max(height / 720.0, 0.5))))
-        for start, end, region in SEGMENTS:
-            if region != "spine" and usable[start] and usable[end]:
-                cv2.line(layer, tuple(local[start]), tuple(local[end]), self.colour, thickness,
-                         cv2.LINE_AA)
+        drawn = usable[_LIMBS].all(axis=1)
+        if drawn.any():
+            cv2.polylines(layer, list(local[_LIMBS[drawn]]), False, self.colour, thickness,
+                          cv2.LINE_AA)
         core = [L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
         if usable[core].all():
             spine = spine_points(points - (x0, y0))

@@ -7,14 +7,15 @@ landmark x positions drawn over it.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from coach.pose import FramePose
 
 
 def mirror_picture(rgb: np.ndarray) -> np.ndarray:
-    """The (H, W, 3) picture flipped left to right (a contiguous copy)."""
-    return np.ascontiguousarray(rgb[:, ::-1])
+    """The (H, W, 3) picture flipped left to right (a new array)."""
+    return cv2.flip(rgb, 1)
 
 
 def mirror_for_display(pose: FramePose) -> FramePose:

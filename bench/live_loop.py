@@ -1,0 +1,278 @@
+"""Frames per second of the whole live loop against the bare pose loop, the cost of scoring
+and drawing per frame, and memory over a long session.
+
+1. Rate: the live loop (capture thread decoding and letterboxing the clip to 640x480, pose
+   model, One Euro smoothing, online alignment, scoring, cues, every overlay, mirrored
+   display) against the bare ``PoseLandmarker.detect_for_video`` loop on the same 640x480
+   frames already decoded into memory. Goal: the live loop keeps at least 0.9 of the bare rate.
+2. Scoring and drawing, ms per frame at 640x480: the same session with the pose model replaced
+   by the poses it found (looked up per frame); the CPU time of the coaching loop's thread
+   (scoring, drawing, hand-over bookkeeping: the model and the capture run in threads of
+   their own), with scoring timed on its own. Goal: under 3 ms together.
+3. Memory: the live loop (real model) on the clip looped for ``--minutes``; resident memory
+   printed over time next to what the session's landmark recording needs (it keeps every
+   frame with a person, about 1 kB each, for the end-of-session report). Goal: no growth
+   beyond the recording.
+
+    .venv/bin/python bench/live_loop.py [--clip VIDEO] [--exercise SLUG] [--frames N]
+                                        [--minutes M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import mediapipe as mp
+import numpy as np
+from mediapipe.tasks.python import BaseOptions, vision
+
+from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend, default_model_path
+from coach.library import Library
+from coach.live.capture import FrameCapture
+from coach.live.coaching import ExerciseCoaching
+from coach.live.session import Session, SessionConfig
+from coach.pose import FramePose
+from coach.sources import Frame, VideoFileSource
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZE = (640, 480)
+RATE_GOAL = 0.9
+COST_GOAL_MS = 3.0
+#: Bytes per frame of the scorer's float32 recording (image, world, visibility, time, count).
+RECORDING_BYTES_PER_FRAME = 33 * 3 * 4 * 2 + 33 * 4 + 8 + 8
+
+
+def letterbox(rgb: np.ndarray, size: tuple[int, int] = SIZE) -> np.ndarray:
+    """The picture scaled to fit ``size`` (width, height) on black, like a 4:3 webcam."""
+    width, height = size
+    scale = min(width / rgb.shape[1], height / rgb.shape[0])
+    w, h = int(rgb.shape[1] * scale), int(rgb.shape[0] * scale)
+    out = np.zeros((height, width, 3), np.uint8)
+    x, y = (width - w) // 2, (height - h) // 2
+    out[y:y + h, x:x + w] = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+    return out
+
+
+class LoopedClip:
+    """A video file decoded and letterboxed over and over, as a 30 fps camera would give
+    frames: ``frames`` in all, or until ``seconds`` of wall time have passed."""
+
+    is_live = False
+    still_images = False
+    frame_count = None
+
+    def __init__(self, path: Path, frames: int | None = None,
+                 seconds: float | None = None, fps: float = 30.0) -> None:
+        self.path, self.frames, self.seconds, self.fps = path, frames, seconds, fps
+        self.name = f"{path.name} looped"
+
+    def __iter__(self) -> Iterator[Frame]:
+        index, start = 0, time.monotonic()
+        while True:
+            for raw in VideoFileSource(self.path):
+                if (self.frames is not None and index >= self.frames) or (
+                        self.seconds is not None and time.monotonic() - start >= self.seconds):
+                    return
+                yield Frame(letterbox(raw.rgb), index * 1000.0 / self.fps, index)
+                index += 1
+
+    def close(self) -> None:
+        """Nothing stays open between passes."""
+
+    def __enter__(self) -> LoopedClip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class NullSink:
+    """Takes the annotated frames (drawing happens, nothing is shown)."""
+
+    interactive = False
+
+    def show(self, scene: np.ndarray, timestamp_ms: float) -> None:
+        return None
+
+    def close(self, completed: bool = True) -> None:
+        return None
+
+
+class TimedCoaching:
+    """Wraps ExerciseCoaching to time ``update`` (the scoring)."""
+
+    def __init__(self, inner: ExerciseCoaching) -> None:
+        self.inner = inner
+        self.title = inner.title
+        self.seconds = 0.0
+        self.calls = 0
+
+    def update(self, pose: FramePose):  # noqa: ANN201 - LiveView
+        start = time.thread_time()
+        view = self.inner.update(pose)
+        self.seconds += time.thread_time() - start
+        self.calls += 1
+        return view
+
+    def reset(self) -> None:
+        self.inner.reset()
+
+    def recording(self):  # noqa: ANN201 - PoseSequence
+        return self.inner.recording()
+
+    def report(self):  # noqa: ANN201 - the exercise report
+        return self.inner.report()
+
+
+def run_session(source, detect: Callable[[Frame], FramePose],
+                coaching) -> tuple[float, float, int]:
+    """Run a headless session over ``source``; (wall seconds, CPU seconds of the coaching
+    loop's own thread, frames processed)."""
+    capture = FrameCapture(lambda: source, live=False, first_source=source)
+    session = Session(capture, detect, coaching,
+                      SessionConfig(setup_check=False, mirror_display=True), [NullSink()],
+                      source.fps)
+    start, cpu = time.perf_counter(), time.thread_time()
+    outcome = session.run()
+    return time.perf_counter() - start, time.thread_time() - cpu, outcome.frames_processed
+
+
+def bare_fps(frames: list[Frame]) -> float:
+    """The bare detect_for_video loop on decoded frames (frames per second)."""
+    options = vision.PoseLandmarkerOptions(
+        base_options=BaseOptions(model_asset_path=str(default_model_path())),
+        running_mode=vision.RunningMode.VIDEO, num_poses=DEFAULT_MAX_PEOPLE)
+    with vision.PoseLandmarker.create_from_options(options) as landmarker:
+        start = time.perf_counter()
+        for frame in frames:
+            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
+            landmarker.detect_for_video(image, int(frame.timestamp_ms))
+        return len(frames) / (time.perf_counter() - start)
+
+
+def live_fps(clip: Path, exercise, frames: int) -> float:
+    """The whole live loop, decoding included (frames per second)."""
+    with PoseBackend() as backend:
+        seconds, _, done = run_session(LoopedClip(clip, frames=frames), backend.detect,
+                                       ExerciseCoaching(exercise, image_size=SIZE))
+    return done / seconds
+
+
+def rss_mb() -> float:
+    """Resident memory of this process, in MB."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clip", type=Path, default=ROOT / "samples/tfjs_squats/pose_squats.mp4")
+    parser.add_argument("--exercise", default="squat")
+    parser.add_argument("--frames", type=int, default=390, help="frames per rate run")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--minutes", type=float, default=3.0, help="length of the memory run")
+    args = parser.parse_args()
+    exercise = Library.open().get(args.exercise)
+    ok = True
+
+    frames = list(LoopedClip(args.clip, frames=args.frames))
+    print(f"clip {args.clip.name} letterboxed to {SIZE[0]}x{SIZE[1]}, {len(frames)} frames, "
+          f"exercise '{exercise.slug}'")
+    bare, live = 0.0, 0.0
+    for _ in range(args.repeats):  # interleaved, best of N: both see the same machine load
+        bare = max(bare, bare_fps(frames))
+        live = max(live, live_fps(args.clip, exercise, args.frames))
+    ratio = live / bare
+    ok &= ratio >= RATE_GOAL
+    print(f"1. rate: bare pose loop {bare:.1f} fps, whole live loop {live:.1f} fps, "
+          f"ratio {ratio:.2f} ({'meets' if ratio >= RATE_GOAL else 'MISSES'} the "
+          f"{RATE_GOAL} goal)")
+
+    with PoseBackend() as backend:
+        poses = [backend.detect(f) for f in frames]
+    timed = TimedCoaching(ExerciseCoaching(exercise, image_size=SIZE))
+    best = float("inf")
+    for _ in range(3):
+        timed.reset()
+        timed.seconds, timed.calls = 0.0, 0
+        _, cpu, done = run_session(iter_frames(frames), lambda f: poses[f.index], timed)
+        if cpu / done * 1000.0 < best:
+            best = cpu / done * 1000.0
+            scoring = timed.seconds / max(timed.calls, 1) * 1000.0
+    ok &= best < COST_GOAL_MS
+    print(f"2. scoring + drawing at {SIZE[0]}x{SIZE[1]}: {best:.2f} ms/frame "
+          f"(scoring {scoring:.2f} ms, drawing and loop {best - scoring:.2f} ms; "
+          f"{'meets' if best < COST_GOAL_MS else 'MISSES'} the {COST_GOAL_MS} ms goal)")
+
+    ok &= memory_run(args.clip, exercise, args.minutes)
+    return 0 if ok else 1
+
+
+class iter_frames:  # noqa: N801 - reads as a function at the call site
+    """Frames already in memory, as a source."""
+
+    is_live = False
+    still_images = False
+    fps = 30.0
+    name = "frames in memory"
+    frame_count = None
+
+    def __init__(self, frames: list[Frame]) -> None:
+        self.frames = frames
+
+    def __iter__(self) -> Iterator[Frame]:
+        return iter(self.frames)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def memory_run(clip: Path, exercise, minutes: float) -> bool:
+    """The live loop on the looped clip for ``minutes``; prints memory over time."""
+    coaching = ExerciseCoaching(exercise, image_size=SIZE)
+    samples: list[tuple[float, float, int]] = []
+    stop = threading.Event()
+    interval = max(5.0, minutes * 60.0 / 12)
+
+    def sample() -> None:
+        start = time.monotonic()
+        while not stop.wait(interval):
+            samples.append((time.monotonic() - start, rss_mb(), coaching.frames_kept))
+
+    print(f"3. memory over a {minutes:.1f}-minute session (clip looped, real model):")
+    with PoseBackend() as backend:
+        watcher = threading.Thread(target=sample, daemon=True)
+        samples.append((0.0, rss_mb(), 0))
+        watcher.start()
+        seconds, _, done = run_session(LoopedClip(clip, seconds=minutes * 60.0),
+                                       backend.detect, coaching)
+        stop.set()
+        watcher.join()
+    print(f"   {'time s':>7}{'RSS MB':>9}{'frames kept':>13}{'recording MB':>14}"
+          f"{'RSS - recording':>17}")
+    for t, rss, kept in samples:
+        rec = kept * RECORDING_BYTES_PER_FRAME / 1e6
+        print(f"   {t:>7.0f}{rss:>9.1f}{kept:>13}{rec:>14.1f}{rss - rec:>17.1f}")
+    # after the first sample (warm-up: model, caches), memory beyond the recording stays flat
+    warm = samples[1:] if len(samples) > 2 else samples
+    rest = [rss - kept * RECORDING_BYTES_PER_FRAME / 1e6 for _, rss, kept in warm]
+    growth = max(rest) - rest[0]
+    # the recording's arrays double in capacity as they fill: allow one doubling's worth
+    slack = max(8.0, warm[-1][2] * RECORDING_BYTES_PER_FRAME / 1e6)
+    flat = growth <= slack
+    print(f"   {done} frames in {seconds:.0f} s ({done / seconds:.1f} fps); memory beyond the "
+          f"recording grew {growth:.1f} MB after warm-up ({'flat' if flat else 'GROWING'}; "
+          f"allowance for the recording's spare capacity {slack:.1f} MB)")
+    return flat
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
