@@ -211,3 +211,60 @@ def test_second_person_does_not_take_over(tmp_path, sample_path):
     consecutive = np.diff(rec.timestamps_ms) < 1.5 * 1000.0 / rec.fps
     step = np.linalg.norm(np.diff(hips, axis=0), axis=1)[consecutive]
     assert step.max() < 0.2, "the coached person must not switch to someone else"
+
+
+def test_setup_check_and_countdown_come_first(sample_path):
+    exercise = Library.open().get("squat")
+    source = open_source(sample_path("squats"))  # 5 fps: one frame every 200 ms
+    backend = PoseBackend()
+    try:
+        session = Session(FrameCapture(lambda: source, live=False, first_source=source),
+                          backend.detect, ExerciseCoaching(exercise),
+                          SessionConfig(setup_check=True), [_ScriptedKeys({})], source.fps)
+        outcome = session.run()
+    finally:
+        backend.close()
+    # at least 1 s of right setup, then a 3 s countdown, before any frame is coached
+    setup_frames = outcome.frames_processed - outcome.frames_coached
+    assert setup_frames >= 20 and outcome.frames_coached > 20
+    assert len(outcome.recording) == outcome.frames_scored == outcome.frames_coached
+
+
+def test_spoken_cues_follow_the_cue_on_screen(sample_path):
+    exercise = Library.open().get("squat")
+    source = open_source(sample_path("dance"))
+    spoken: list[str] = []
+    backend = PoseBackend()
+    try:
+        session = Session(FrameCapture(lambda: source, live=False, first_source=source),
+                          backend.detect, ExerciseCoaching(exercise),
+                          SessionConfig(setup_check=False), [_ScriptedKeys({})], source.fps,
+                          speak=spoken.append)
+        outcome = session.run()
+    finally:
+        backend.close()
+    assert spoken, "the dance is coached against the squat: cues must be spoken"
+    assert set(spoken) == set(outcome.cue_counts)
+    assert all(a != b for a, b in zip(spoken, spoken[1:], strict=False))
+
+
+def test_held_posture_coached_live(real_sequence):
+    exercise = Library.open().get("mountain-pose")
+    coaching = ExerciseCoaching(exercise, image_size=(720, 1280))
+    seq = real_sequence("squats")
+    views = [coaching.update(seq.frame(i)) for i in range(len(seq))]
+    assert {v.target_s for v in views} == {30.0}
+    assert all(v.progress is None and v.ghost is None for v in views)
+    assert all(0 <= v.score <= 100 for v in views if v.score is not None)
+    held = np.array([v.held_s for v in views])
+    assert np.all((held == 0) | (np.diff(held, prepend=0) >= 0) | (np.roll(held, -1) == 0))
+    assert views[0].region_scores["arms"] is None  # the posture sets no arm targets
+    # squatting bends the knees far from the straight legs the posture asks for
+    w = seq.world_xyz
+    thigh, shin = w[:, 23] - w[:, 25], w[:, 27] - w[:, 25]
+    knee_deg = np.degrees(np.arccos(np.sum(thigh * shin, axis=1) / np.linalg.norm(
+        thigh, axis=1) / np.linalg.norm(shin, axis=1)))
+    assert views[int(np.argmin(knee_deg))].region_scores["legs"] < 30
+    assert views[int(np.argmax(knee_deg))].region_scores["legs"] > 80
+    report = coaching.report().to_dict()
+    assert report["held"]["target_hold_s"] == 30.0
