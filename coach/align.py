@@ -13,7 +13,9 @@ blocks with four matrix products.
 Offline (``align``): dtaidistance's C DTW (``dtw_ndim.warping_paths``) on the features scaled
 by sqrt(weight) / tolerance, with a Sakoe-Chiba window of ``band`` x the longer length and
 psi relaxation on the reference (the attempt may start late or stop early in the movement, by
-up to the band's share of the reference). dtaidistance has no per-frame confidence, so for
+up to ``open_end`` of the reference at each end; skipping is free for the path, so a larger
+share lets it dodge hard stretches: on four views of one movement 0.3 skipped a fifth of the
+reference, 0.15 keeps the tempo read near 1). dtaidistance has no per-frame confidence, so for
 the path low-confidence values (below ``MIN_CONFIDENCE``) are treated as missing and filled
 by interpolation in time, and each feature uses its median tolerance; the reported costs and
 every score use the exact cost above. Each attempt frame is matched to the last reference
@@ -46,6 +48,8 @@ OFFLINE_PENALTY = 0.02
 MISSING_COST = 1.0
 #: Default Sakoe-Chiba band, as a fraction of the longer sequence.
 DEFAULT_BAND = 0.3
+#: Default share of the reference the attempt may skip at its start and at its end.
+DEFAULT_OPEN_END = 0.15
 #: Below this confidence a value is filled in for the offline path.
 MIN_CONFIDENCE = 0.3
 #: Largest DTW matrix (attempt frames x reference moments) aligned at full time resolution.
@@ -158,7 +162,7 @@ def _filled(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def _path_index(a: np.ndarray, ca: np.ndarray, reference: ReferenceModel,
-                band: float | None) -> np.ndarray:
+                band: float | None, open_end: float) -> np.ndarray:
     """(T,) reference moment matched to each attempt frame by dtaidistance's DTW."""
     r_mean = np.asarray(reference.mean, dtype=np.float64)
     spread = np.asarray(reference.spread, dtype=np.float64)
@@ -173,7 +177,7 @@ def _path_index(a: np.ndarray, ca: np.ndarray, reference: ReferenceModel,
     r_s = np.ascontiguousarray(_filled(r_mean, r_known) * scale)
     t, r = len(a_s), len(r_s)
     window = None if band is None else int(np.ceil(band * max(t, r))) + 1
-    psi_ref = int(round((DEFAULT_BAND if band is None else band) * r))
+    psi_ref = min(r - 1, int(round(open_end * r)))
     penalty = OFFLINE_PENALTY * float(np.sum(scale > 0))
     # dtaidistance's C backtracking mis-handles psi ends, so the end is chosen here
     _, acc = dtw_ndim.warping_paths(a_s, r_s, window=window, psi=(0, 0, psi_ref, psi_ref),
@@ -190,11 +194,12 @@ def _path_index(a: np.ndarray, ca: np.ndarray, reference: ReferenceModel,
 
 
 def align(values: np.ndarray, confidence: np.ndarray | None, reference: ReferenceModel,
-          band: float | None = DEFAULT_BAND) -> Alignment:
+          band: float | None = DEFAULT_BAND,
+          open_end: float = DEFAULT_OPEN_END) -> Alignment:
     """DTW of attempt features values (T, F) (confidences (T, F) or None) with ``reference``.
 
-    ``band``: Sakoe-Chiba window as a fraction of the longer sequence (None = no window); the
-    reference's start and end may be skipped by up to that share (DEFAULT_BAND when None).
+    ``band``: Sakoe-Chiba window as a fraction of the longer sequence (None = no window);
+    ``open_end``: share of the reference that may be skipped at its start and at its end.
     """
     a, ca = _prepare(values, confidence)
     if a.ndim != 2 or a.shape[1] != np.shape(reference.mean)[1]:
@@ -205,10 +210,10 @@ def align(values: np.ndarray, confidence: np.ndarray | None, reference: Referenc
     t, r = a.shape[0], len(reference)
     step = max(1, int(np.ceil(t * r / MAX_CELLS)))
     if step == 1:
-        index = _path_index(a, ca, reference, band)
+        index = _path_index(a, ca, reference, band, open_end)
     else:
         coarse = np.arange(0, t, step)
-        coarse_index = _path_index(a[coarse], ca[coarse], reference, band)
+        coarse_index = _path_index(a[coarse], ca[coarse], reference, band, open_end)
         index = np.round(np.interp(np.arange(t), coarse, coarse_index)).astype(np.int64)
     return Alignment(index, _pair_costs(reference, a, ca, index), r)
 

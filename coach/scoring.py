@@ -19,8 +19,11 @@ not drag the path to the wrong moments; the deviations are then measured on the 
 The overall score is the weighted mean over frames and features times a coverage factor
 ``min(1, covered / COVERAGE_FULL)`` (an attempt that stops half-way through the reference
 cannot score 100) and a tempo factor (``tempo_factor``: rushing costs more than going slowly,
-as the exercises are slow and gentle). Tempo is the reference time covered per attempt
-second (2.0 = twice as fast as the reference), from the alignment path.
+as the exercises are slow and gentle). Coverage counts movement, not frames: the share of
+the reference's motion (summed change of its features, in tolerance units) between the first
+and last matched moments, so that still stretches at the ends, which match anywhere, do not
+count as skipped. Tempo is the reference time per attempt second over the middle half of the
+path (2.0 = twice as fast as the reference), again ignoring the ambiguous ends.
 
 Mirror-tolerant scoring (``mirror=True``) compares the attempt with the reference's mirror
 image, so a person following an instructor as in a mirror is not marked down; cue sides stay
@@ -56,8 +59,8 @@ MIN_FRAMES = 2
 #: Tempo ratio band read as "about the reference's pace".
 TEMPO_SAME = (0.8, 1.25)
 #: Tempo penalty per squared doubling outside ``TEMPO_SAME``: rushing costs more than slowness
-#: (the exercises are slow); twice as fast costs about 9%, half as fast about 2%.
-TEMPO_PENALTY_FAST, TEMPO_PENALTY_SLOW = 0.2, 0.05
+#: (the exercises are slow); twice as fast costs about 5%, half as fast about 2%.
+TEMPO_PENALTY_FAST, TEMPO_PENALTY_SLOW = 0.12, 0.05
 #: A feature gets a cue when out of tolerance in at least this fraction of the weighted frames.
 CUE_MIN_FRACTION = 0.25
 #: Most cues a report lists.
@@ -279,11 +282,34 @@ def _worst(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.n
                                          for m in picked):
             continue
         cands = cues_for_deviation(names, z[i], weights)
-        region = min(((v[i], r) for r, v in region_frame.items() if np.isfinite(v[i])),
-                     default=(np.nan, "spine"))[1]
-        what = cands[0].text if cands else "close to the reference"
+        if cands:
+            region, what = cands[0].region, cands[0].text
+        else:
+            region = min(((v[i], r) for r, v in region_frame.items() if np.isfinite(v[i])),
+                         default=(np.nan, "spine"))[1]
+            what = "close to the reference"
         picked.append(Moment(float(ts[i]), region, what, float(frame_score[i])))
     return tuple(picked)
+
+
+def _motion(template: Template) -> np.ndarray:
+    """(R,) cumulative motion of the reference: summed weighted feature change in tolerance
+    units (NaN steps count 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = np.abs(np.diff(template.mean, axis=0)) / template.spread[1:]
+    step = np.where(np.isfinite(step), step, 0.0) @ template.weights
+    return np.concatenate([[0.0], np.cumsum(step)])
+
+
+def _tempo_ratio(attempt_ms: np.ndarray, matched_ref_ms: np.ndarray) -> float:
+    """Reference time per attempt time over the middle half of the path (NaN if unknown)."""
+    n = len(attempt_ms)
+    lo, hi = n // 4, max(n // 4 + 1, (3 * n) // 4)
+    hi = min(hi, n - 1)
+    span = (attempt_ms[hi] - attempt_ms[lo]) / 1000.0
+    if span <= 0:
+        return float("nan")
+    return float((matched_ref_ms[hi] - matched_ref_ms[lo]) / 1000.0 / span)
 
 
 def _centred(values: np.ndarray) -> np.ndarray:
@@ -307,10 +333,9 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     region_frame, region_w, frame_score = frame_scores(z, w, region_masks(names))
     regions = {r: weighted_mean(v, region_w[r]) for r, v in region_frame.items()}
     features = {n: weighted_mean(s[:, f], w[:, f]) for f, n in enumerate(names)}
-    coverage = al.coverage
-    ref_ts = template.timestamps_ms
-    attempt_s = (ts[-1] - ts[0]) / 1000.0
-    ratio = (ref_ts[j[-1]] - ref_ts[j[0]]) / 1000.0 / attempt_s if attempt_s > 0 else np.nan
+    motion = _motion(template)
+    coverage = (motion[j[-1]] - motion[j[0]]) / motion[-1] if motion[-1] > 0 else al.coverage
+    ratio = _tempo_ratio(ts, template.timestamps_ms[j])
     raw = weighted_mean(frame_score, w.sum(axis=1))
     overall = raw * min(1.0, coverage / COVERAGE_FULL) * tempo_factor(ratio)
     cues = _offline_cues(names, z, w)
@@ -319,7 +344,7 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
         cues.insert(spine, cue("tempo", "+", ratio))
     elif np.isfinite(ratio) and ratio < TEMPO_SAME[0] * 0.75:
         cues.append(cue("tempo", "-", 1.0 / max(ratio, 1e-6)))
-    if (len(template) - 1 - j[-1]) / len(template) > 1.0 - COVERAGE_FULL:
+    if motion[-1] > 0 and 1.0 - motion[j[-1]] / motion[-1] > 1.0 - COVERAGE_FULL:
         cues.append(cue("coverage", "-", 1.0 - coverage))
     return {
         "overall": float(overall) if np.isfinite(overall) else 0.0,

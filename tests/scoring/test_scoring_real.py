@@ -36,7 +36,7 @@ def test_keraal_exercises_against_each_other(real_sequence) -> None:
     stretch = template_from_sequence(elk, "flank stretch")
     cross = score(elk, rotation)
     assert cross.plane == "image" and "image plane" in cross.summary_text()
-    assert cross.overall < 50
+    assert cross.overall < 60
     assert score(rtk, rotation).overall > 98
     assert score(elk, stretch).overall > 98
 
