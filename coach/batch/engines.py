@@ -80,6 +80,7 @@ def _pool_round(jobs: list[Job], config: WorkerConfig, workers: int, on_event: E
     events = context.Queue()
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=_init_pool_worker, initargs=(config, events))
+    completed = False
     try:
         futures: dict[Future[Outcome], Job] = {pool.submit(_run_pool_job, j): j for j in jobs}
         remaining = set(futures)
@@ -94,8 +95,11 @@ def _pool_round(jobs: list[Job], config: WorkerConfig, workers: int, on_event: E
                     return
                 finished.add(futures[future].key)
                 yield outcome
+        completed = True
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        # After a normal end the workers are waited for (they close their backends); after a
+        # crash or an interruption nothing waits for the jobs left.
+        pool.shutdown(wait=completed, cancel_futures=True)
         _drain(events, on_event, started)
         events.close()
 
@@ -132,7 +136,8 @@ def run_pool(jobs: list[Job], config: WorkerConfig, workers: int,
 # -- Ray --------------------------------------------------------------------------------------
 
 
-def _import_ray() -> Any:
+def import_ray() -> Any:
+    """The ``ray`` module, or a CoachError telling how to install the optional extra."""
     try:
         import ray
     except ImportError:
@@ -173,7 +178,7 @@ def run_ray(jobs: list[Job], config: WorkerConfig, workers: int | None, address:
     ``address``: an existing cluster ("auto", "ray://host:10001", "host:6379"); None starts a
     local Ray with ``workers`` CPUs. ``workers``: actors to start (default: the cluster's CPUs).
     """
-    ray = _import_ray()
+    ray = import_ray()
     from ray.exceptions import RayActorError
     from ray.util.queue import Queue
 

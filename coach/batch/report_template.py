@@ -191,6 +191,14 @@ against <b>{{ e.match.exercise }}</b>
     })(i);
   }
   sortBy(document.getElementById("score-col").cellIndex, true);
+  window.addEventListener("load", function () {
+    var images = document.images;
+    for (var i = 0; i < images.length; i++) {
+      var ok = images[i].complete && images[i].naturalWidth > 0;
+      images[i].setAttribute("data-loaded", ok ? "yes" : "no");
+      if (!ok) { images[i].alt = "missing picture: " + images[i].getAttribute("src"); }
+    }
+  });
 })();
 </script>
 </body>

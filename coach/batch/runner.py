@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.batch.discover import discover_inputs
-from coach.batch.engines import ENGINES, run_pool, run_ray
+from coach.batch.engines import ENGINES, import_ray, run_pool, run_ray
 from coach.batch.jobs import Job, hash_file, hash_input, result_key
 from coach.batch.references import ReferenceSet, load_references
 from coach.batch.report import (
@@ -74,10 +74,11 @@ class BatchOptions:
 
 @dataclass(frozen=True)
 class BatchSummary:
-    """What a batch did: one result per input (in input order), and the files written."""
+    """What a batch did: one result per input (in input order), how many results this run
+    computed (failures included) and reused from earlier runs, and the files written."""
 
     results: list[dict[str, Any]]
-    scored: int
+    computed: int
     reused: int
     csv_path: Path
     html_path: Path
@@ -98,6 +99,8 @@ def _check_options(options: BatchOptions) -> None:
                          f"{options.engine!r}")
     if options.address and options.engine != "ray":
         raise CoachError("--address is for --engine ray")
+    if options.engine == "ray":
+        import_ray()
     if options.out_dir.exists() and not options.out_dir.is_dir():
         raise CoachError(f"{options.out_dir}: the output folder is a file")
 
@@ -173,7 +176,7 @@ def _store(store: ResultStore, outcome: Outcome) -> dict[str, Any]:
 
 
 def _write_summary(results: list[dict[str, Any]], options: BatchOptions, refs: ReferenceSet,
-                   store: ResultStore, scored: int, reused: int) -> BatchSummary:
+                   store: ResultStore, computed: int, reused: int) -> BatchSummary:
     rows = []
     for result in results:
         key = result.get("key")
@@ -186,4 +189,4 @@ def _write_summary(results: list[dict[str, Any]], options: BatchOptions, refs: R
         results, rows, out / REPORT_HTML, title="Practice video report",
         settings={"exercise": refs.exercise, "stride": options.stride,
                   "reference_version": refs.version})
-    return BatchSummary(results, scored, reused, csv_path, html_path)
+    return BatchSummary(results, computed, reused, csv_path, html_path)

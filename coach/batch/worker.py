@@ -19,7 +19,8 @@ The result JSON (``RESULT_FORMAT`` in ``coach.batch.jobs``)::
     summary {overall, regions, cues, tempo, plane, kind, timeline {t_ms, score},
              worst [{timestamp_ms, region, what, score, thumbnail}]},
     report (the scorer's own ``to_dict()`` for the best match),
-    thumbnails [{file, timestamp_ms}], annotated_video, run {elapsed_s, pid, host, peak_rss_mb}
+    thumbnails [{file, timestamp_ms}], annotated_video,
+    run {elapsed_s, cpu_s, pid, host, peak_rss_mb}
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ class BatchWorker:
     def run(self, job: Job, data: Mapping[str, bytes] | None = None) -> Outcome:
         """Score ``job``; ``data`` carries the input's bytes when the worker cannot see its
         path (name relative to the input -> bytes; one entry named after a file input)."""
-        start = time.monotonic()
+        start, cpu_start = time.monotonic(), time.process_time()
         self.progress("start", job.key)
         staged: Path | None = None
         try:
@@ -161,7 +162,8 @@ class BatchWorker:
             if staged is not None:
                 shutil.rmtree(staged, ignore_errors=True)
         outcome.result["run"] = {
-            "elapsed_s": round(time.monotonic() - start, 3), "pid": os.getpid(),
+            "elapsed_s": round(time.monotonic() - start, 3),
+            "cpu_s": round(time.process_time() - cpu_start, 3), "pid": os.getpid(),
             "host": platform.node(),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
