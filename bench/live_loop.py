@@ -27,11 +27,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
-import mediapipe as mp
 import numpy as np
-from mediapipe.tasks.python import BaseOptions, vision
+from pose_throughput import bare_fps  # the same bare loop as the pose throughput benchmark
 
-from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend, default_model_path
+from coach.backend import PoseBackend
 from coach.library import Library
 from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
@@ -140,19 +139,6 @@ def run_session(source, detect: Callable[[Frame], FramePose],
     start, cpu = time.perf_counter(), time.thread_time()
     outcome = session.run()
     return time.perf_counter() - start, time.thread_time() - cpu, outcome.frames_processed
-
-
-def bare_fps(frames: list[Frame]) -> float:
-    """The bare detect_for_video loop on decoded frames (frames per second)."""
-    options = vision.PoseLandmarkerOptions(
-        base_options=BaseOptions(model_asset_path=str(default_model_path())),
-        running_mode=vision.RunningMode.VIDEO, num_poses=DEFAULT_MAX_PEOPLE)
-    with vision.PoseLandmarker.create_from_options(options) as landmarker:
-        start = time.perf_counter()
-        for frame in frames:
-            image = mp.Image(image_format=mp.ImageFormat.SRGB, data=frame.rgb)
-            landmarker.detect_for_video(image, int(frame.timestamp_ms))
-        return len(frames) / (time.perf_counter() - start)
 
 
 def live_fps(clip: Path, exercise, frames: int) -> float:

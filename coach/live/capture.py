@@ -17,12 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Generic, TypeVar
 
 from coach.errors import CoachError
 from coach.pose import FramePose
 from coach.sources import Frame, FrameSource
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Seconds between attempts to reopen a source that stopped.
 RETRY_INTERVAL_S = 1.0
@@ -45,6 +47,60 @@ class CaptureStatus:
     failed: bool = False
 
 
+class _Handoff(Generic[T]):
+    """One item at a time from a producer thread to the coaching loop: only the newest item
+    (``keep_newest``: live sources; older ones are counted in ``dropped``), or every item in
+    order (the producer waits until the loop has taken the last one)."""
+
+    def __init__(self, keep_newest: bool) -> None:
+        self.cond = threading.Condition()
+        self.keep_newest = keep_newest
+        self.dropped = 0
+        self.done = False
+        self._item: T | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def empty(self) -> bool:
+        with self.cond:
+            return self._item is None
+
+    def put(self, item: T, stop: threading.Event) -> bool:
+        """Hand ``item`` over; False when ``stop`` was set while waiting."""
+        with self.cond:
+            if not self.keep_newest:
+                self.cond.wait_for(lambda: self._item is None or stop.is_set())
+                if stop.is_set():
+                    return False
+            elif self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self.cond.notify_all()
+            return True
+
+    def take(self, timeout_s: float) -> T | None:
+        """The item, or None on timeout or when done; the producer's error is raised here."""
+        with self.cond:
+            self.cond.wait_for(lambda: self._item is not None or self.done, timeout_s)
+            item, self._item = self._item, None
+            self.cond.notify_all()
+            if item is None and self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            return item
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """The producer has stopped (with ``error`` when it failed)."""
+        with self.cond:
+            self.done = True
+            self._error = error
+            self.cond.notify_all()
+
+    def wake(self) -> None:
+        with self.cond:
+            self.cond.notify_all()
+
+
 class FrameCapture:
     """Read frames from ``open_source()`` in a background thread.
 
@@ -63,11 +119,9 @@ class FrameCapture:
         self.retry_interval_s = retry_interval_s
         self.give_up_after_s = give_up_after_s
         self._source = first_source
-        self._cond = threading.Condition()
-        self._slot: Frame | None = None
+        self._handoff: _Handoff[Frame] = _Handoff(keep_newest=live)
         self._stop = threading.Event()
         self._status = CaptureStatus("running")
-        self._error: BaseException | None = None
         self._index = 0
         self._offset_ms = 0.0
         self._last_ms: float | None = None
@@ -88,8 +142,13 @@ class FrameCapture:
 
     @property
     def status(self) -> CaptureStatus:
-        with self._cond:
-            return self._status
+        with self._handoff.cond:
+            return replace(self._status, dropped=self._handoff.dropped)
+
+    @property
+    def ended(self) -> bool:
+        """True when the capture has stopped for good and its last frame has been taken."""
+        return self._handoff.done and self._handoff.empty
 
     def get(self, timeout_s: float = 0.5) -> Frame | None:
         """The next frame to process (the newest one for live sources), or None when none
@@ -97,21 +156,12 @@ class FrameCapture:
 
         An unexpected error in the capture thread is raised here.
         """
-        with self._cond:
-            self._cond.wait_for(lambda: self._slot is not None or self._status.state == "ended",
-                                timeout_s)
-            frame, self._slot = self._slot, None
-            self._cond.notify_all()
-            if frame is None and self._error is not None:
-                error, self._error = self._error, None
-                raise error
-            return frame
+        return self._handoff.take(timeout_s)
 
     def stop(self) -> None:
         """Stop reading and release the source (waits for the thread)."""
         self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
+        self._handoff.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
 
@@ -119,24 +169,25 @@ class FrameCapture:
 
     def _set_status(self, state: str, message: str = "", attempts: int = 0,
                     failed: bool = False) -> None:
-        with self._cond:
+        with self._handoff.cond:
             self._status = replace(self._status, state=state, message=message,
                                    attempts=attempts, failed=failed)
-            self._cond.notify_all()
+            self._handoff.cond.notify_all()
 
     def _run(self) -> None:
+        error: BaseException | None = None
         try:
             self._read_all()
-        except BaseException as error:  # noqa: BLE001 - handed to the loop through get()
+        except BaseException as err:  # noqa: BLE001 - handed to the loop through get()
             log.exception("capture thread failed")
-            with self._cond:
-                self._error = error
+            error = err
         finally:
             if self._source is not None:
                 self._source.close()
             if self.status.state != "ended":
                 self._set_status("ended", self._failure or "The video has ended",
                                  failed=bool(self._failure))
+            self._handoff.finish(error)
 
     def _read_all(self) -> None:
         stopped_at: float | None = None
@@ -206,18 +257,10 @@ class FrameCapture:
         return count
 
     def _hand_over(self, frame: Frame) -> None:
-        with self._cond:
-            if not self.live:
-                self._cond.wait_for(lambda: self._slot is None or self._stop.is_set())
-                if self._stop.is_set():
-                    return
-            elif self._slot is not None:
-                self._status = replace(self._status, dropped=self._status.dropped + 1)
-            self._slot = frame
+        if self._handoff.put(frame, self._stop):
             self._index += 1
             self._last_ms = frame.timestamp_ms
             self._last_wall = time.monotonic()
-            self._cond.notify_all()
 
 
 class PoseStage:
@@ -231,12 +274,8 @@ class PoseStage:
     def __init__(self, capture: FrameCapture, detect: Callable[[Frame], FramePose]) -> None:
         self.capture = capture
         self._detect = detect
-        self._cond = threading.Condition()
-        self._slot: tuple[Frame, FramePose] | None = None
-        self._done = False
-        self._error: BaseException | None = None
+        self._handoff: _Handoff[tuple[Frame, FramePose]] = _Handoff(keep_newest=capture.live)
         self._stop = threading.Event()
-        self.dropped = 0
         self._thread = threading.Thread(target=self._run, name="pose", daemon=True)
 
     def __enter__(self) -> PoseStage:
@@ -248,52 +287,39 @@ class PoseStage:
         self.stop()
 
     @property
+    def dropped(self) -> int:
+        """Pose results replaced by a newer one before the loop took them (live sources)."""
+        return self._handoff.dropped
+
+    @property
     def ended(self) -> bool:
         """True when the capture has ended and every result has been taken."""
-        with self._cond:
-            return self._done and self._slot is None
+        return self._handoff.done and self._handoff.empty
 
     def get(self, timeout_s: float = 0.5) -> tuple[Frame, FramePose] | None:
         """The next (frame, pose), or None on timeout or at the end; errors are raised here."""
-        with self._cond:
-            self._cond.wait_for(lambda: self._slot is not None or self._done, timeout_s)
-            item, self._slot = self._slot, None
-            self._cond.notify_all()
-            if item is None and self._error is not None:
-                error, self._error = self._error, None
-                raise error
-            return item
+        return self._handoff.take(timeout_s)
 
     def stop(self) -> None:
         """Stop the model thread and the capture."""
         self._stop.set()
-        with self._cond:
-            self._cond.notify_all()
+        self._handoff.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=10.0)
         self.capture.stop()
 
     def _run(self) -> None:
+        error: BaseException | None = None
         try:
             while not self._stop.is_set():
                 frame = self.capture.get(timeout_s=0.1)
                 if frame is None:
-                    if self.capture.status.state == "ended":
+                    if self.capture.ended:
                         break
                     continue
-                pose = self._detect(frame)
-                with self._cond:
-                    if not self.capture.live:
-                        self._cond.wait_for(lambda: self._slot is None or self._stop.is_set())
-                    elif self._slot is not None:
-                        self.dropped += 1
-                    self._slot = (frame, pose)
-                    self._cond.notify_all()
-        except BaseException as error:  # noqa: BLE001 - handed to the loop through get()
+                self._handoff.put((frame, self._detect(frame)), self._stop)
+        except BaseException as err:  # noqa: BLE001 - handed to the loop through get()
             log.exception("pose thread failed")
-            with self._cond:
-                self._error = error
+            error = err
         finally:
-            with self._cond:
-                self._done = True
-                self._cond.notify_all()
+            self._handoff.finish(error)

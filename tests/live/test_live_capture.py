@@ -18,7 +18,7 @@ def _drain(capture: FrameCapture, delay_s: float = 0.0) -> list:
         frame = capture.get(timeout_s=0.5)
         states.add(capture.status.state)
         if frame is None:
-            if capture.status.state == "ended":
+            if capture.ended:
                 return frames, states
             continue
         frames.append(frame)

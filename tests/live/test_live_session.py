@@ -131,23 +131,25 @@ class _ScriptedKeys:
         pass
 
 
-def _session(sample_path, keys: dict[int, str], exercise: str = "squat"):
-    exercise = Library.open().get(exercise)
-    source = open_source(sample_path("squats"))
-    coaching = ExerciseCoaching(exercise, image_size=(720, 1280))
+def _session(clip: Path, sink=None, setup_check: bool = False, speak=None,
+             exercise: str = "squat"):
+    """Run a Session in this process on a real clip with the real model; (outcome, sink)."""
+    source = open_source(clip)
+    sink = sink or _ScriptedKeys({})
     backend = PoseBackend()
-    capture = FrameCapture(lambda: source, live=False, first_source=source)
-    sink = _ScriptedKeys(keys)
-    session = Session(capture, backend.detect, coaching,
-                      SessionConfig(setup_check=False), [sink], source.fps)
     try:
+        session = Session(FrameCapture(lambda: source, live=False, first_source=source),
+                          backend.detect, ExerciseCoaching(Library.open().get(exercise)),
+                          SessionConfig(setup_check=setup_check), [sink], source.fps,
+                          speak=speak)
         return session.run(), sink
     finally:
         backend.close()
 
 
 def test_pause_restart_and_quit_keys(sample_path):
-    outcome, sink = _session(sample_path, {10: "pause", 20: "pause", 30: "restart", 50: "quit"})
+    outcome, sink = _session(sample_path("squats"), _ScriptedKeys(
+        {10: "pause", 20: "pause", 30: "restart", 50: "quit"}))
     assert outcome.reason == "quit"
     assert sink.shown == 50
     # frames 31-50 after the restart were coached; the paused frames never were
@@ -163,16 +165,7 @@ def test_interrupt_still_gives_an_outcome(sample_path):
                 raise KeyboardInterrupt
             return super().show(scene, timestamp_ms)
 
-    exercise = Library.open().get("squat")
-    source = open_source(sample_path("squats"))
-    backend = PoseBackend()
-    try:
-        session = Session(FrameCapture(lambda: source, live=False, first_source=source),
-                          backend.detect, ExerciseCoaching(exercise),
-                          SessionConfig(setup_check=False), [_Interrupting({})], source.fps)
-        outcome = session.run()
-    finally:
-        backend.close()
+    outcome, _ = _session(sample_path("squats"), _Interrupting({}))
     assert outcome.reason == "interrupted"
     assert outcome.frames_scored == 26
     assert outcome.report is not None
@@ -214,16 +207,7 @@ def test_second_person_does_not_take_over(tmp_path, sample_path):
 
 
 def test_setup_check_and_countdown_come_first(sample_path):
-    exercise = Library.open().get("squat")
-    source = open_source(sample_path("squats"))  # 5 fps: one frame every 200 ms
-    backend = PoseBackend()
-    try:
-        session = Session(FrameCapture(lambda: source, live=False, first_source=source),
-                          backend.detect, ExerciseCoaching(exercise),
-                          SessionConfig(setup_check=True), [_ScriptedKeys({})], source.fps)
-        outcome = session.run()
-    finally:
-        backend.close()
+    outcome, _ = _session(sample_path("squats"), setup_check=True)  # 5 fps: 200 ms a frame
     # at least 1 s of right setup, then a 3 s countdown, before any frame is coached
     setup_frames = outcome.frames_processed - outcome.frames_coached
     assert setup_frames >= 20 and outcome.frames_coached > 20
@@ -231,18 +215,8 @@ def test_setup_check_and_countdown_come_first(sample_path):
 
 
 def test_spoken_cues_follow_the_cue_on_screen(sample_path):
-    exercise = Library.open().get("squat")
-    source = open_source(sample_path("dance"))
     spoken: list[str] = []
-    backend = PoseBackend()
-    try:
-        session = Session(FrameCapture(lambda: source, live=False, first_source=source),
-                          backend.detect, ExerciseCoaching(exercise),
-                          SessionConfig(setup_check=False), [_ScriptedKeys({})], source.fps,
-                          speak=spoken.append)
-        outcome = session.run()
-    finally:
-        backend.close()
+    outcome, _ = _session(sample_path("dance"), speak=spoken.append)
     assert spoken, "the dance is coached against the squat: cues must be spoken"
     assert set(spoken) == set(outcome.cue_counts)
     assert all(a != b for a, b in zip(spoken, spoken[1:], strict=False))
