@@ -42,6 +42,8 @@ MAX_STEP = 3
 #: Online: extra cost (tolerance units squared) for standing still or skipping on the
 #: reference, so that the diagonal wins ties.
 STEP_PENALTY = (0.02, 0.0, 0.02, 0.05)
+#: Online: extra cost of going from the end of the reference back to its start (a repetition).
+WRAP_PENALTY = 0.5
 #: Offline: extra cost of a non-diagonal step, per unit of total feature weight.
 OFFLINE_PENALTY = 0.02
 #: Cost of a pair with no feature measurable in both.
@@ -224,24 +226,29 @@ class OnlineAligner:
     The offline recursion with exponential forgetting: old costs fade with time constant
     ``memory_s`` seconds, so the estimate follows the person and recovers from a bad stretch.
     The person is assumed to start within the first ``open_begin`` fraction of the reference.
+    With ``repeat``, a path may also go from the last ``open_begin`` of the reference back to
+    its first (at ``WRAP_PENALTY``): a person doing the movement again is followed through
+    every repetition, and ``repetitions`` counts the completed ones.
     Cost per frame: O(R x F), independent of the session's length.
     """
 
     def __init__(self, reference: ReferenceModel, memory_s: float = 2.0,
-                 open_begin: float = 0.1) -> None:
+                 open_begin: float = 0.1, repeat: bool = True) -> None:
         self.reference = reference
         self.memory_s = memory_s
         self.open_begin = open_begin
+        self.repeat = repeat
         self._penalty = np.asarray(STEP_PENALTY)
+        self._edge = max(1, int(round(open_begin * len(reference))))
         self.reset()
 
     def reset(self) -> None:
         """Start again from the beginning of the reference."""
-        r = len(self.reference)
-        self._acc = np.full(r, np.inf)
-        self._acc[: max(1, int(round(self.open_begin * r)))] = 0.0
+        self._acc = np.full(len(self.reference), np.inf)
+        self._acc[: self._edge] = 0.0
         self._last_ms: float | None = None
         self.position: int | None = None
+        self.repetitions = 0
 
     @property
     def progress(self) -> float:
@@ -264,7 +271,15 @@ class OnlineAligner:
             cand = np.full_like(prev, np.inf)
             cand[k:] = prev[:-k] + self._penalty[k]
             np.minimum(best, cand, out=best)
+        if self.repeat:
+            wrap = float(np.min(prev[-self._edge:])) + WRAP_PENALTY
+            np.minimum(best[: self._edge], wrap, out=best[: self._edge])
         self._acc = cost + decay * best
         j = int(np.argmin(self._acc))
+        r = len(self.reference)
+        if self.repeat and self.position is not None \
+                and self.position >= r - self._edge - MAX_STEP \
+                and j < self.position - r // 2:
+            self.repetitions += 1  # back from the end to the first half: a new pass
         self.position = j
         return j, float(cost[j])

@@ -250,9 +250,9 @@ class FeatureTrack:
 # --- geometry on (..., 3) arrays, NaN in -> NaN out -------------------------------------------
 
 def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 1e-9, v / n, np.nan)
+    n = np.sqrt(np.sum(v * v, axis=-1, keepdims=True))
+    ok = n > 1e-9  # False for NaN too
+    return np.divide(v, n, out=np.full(np.broadcast(v, n).shape, np.nan), where=ok)
 
 
 def _angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -307,14 +307,15 @@ def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+_JOINTS = tuple(s for s in FEATURES if s.name.startswith(("left_", "right_")))
+_JOINT_ABC = np.array([s.landmarks for s in _JOINTS], dtype=np.int64)  # (J, 3)
+
+
 def _joint_values(p: np.ndarray) -> dict[str, np.ndarray]:
     """Included joint angles (degrees) on both sides from points p (T, 33, D)."""
-    out = {}
-    for spec in FEATURES:
-        if spec.name.startswith(("left_", "right_")):
-            a, b, c = spec.landmarks
-            out[spec.name] = _angle_between(p[:, a] - p[:, b], p[:, c] - p[:, b])
-    return out
+    a, b, c = (p[:, _JOINT_ABC[:, k]] for k in range(3))
+    angles = _angle_between(a - b, c - b)  # (T, J)
+    return {s.name: angles[:, k] for k, s in enumerate(_JOINTS)}
 
 
 def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:

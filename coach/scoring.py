@@ -158,6 +158,7 @@ class ScoreReport:
         (feature or topic, "+"/"-"). plane: "world" or "image".
     frames_used / frames_dropped: attempt frames scored / not (no person, mirrored, unusable).
     mirrored: compared with the reference's mirror image.
+    repetitions: how many passes through the reference were scored (see ``combine_reports``).
     """
 
     reference_name: str
@@ -179,6 +180,7 @@ class ScoreReport:
     frames_dropped: int
     mirrored: bool
     source: str = ""
+    repetitions: int = 1
 
     def to_dict(self) -> dict:
         """JSON-ready dict (floats rounded to 0.1)."""
@@ -202,6 +204,7 @@ class ScoreReport:
             "mirrored": self.mirrored,
             "frames_used": self.frames_used,
             "frames_dropped": self.frames_dropped,
+            "repetitions": self.repetitions,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -213,7 +216,8 @@ class ScoreReport:
         plane = ("world landmarks (3D)" if self.plane == "world"
                  else "image plane only (no 3D landmarks: sagittal and twist not compared)")
         lines = [f"Score {self.overall:.0f}/100 against '{self.reference_name}'"
-                 + (" (mirrored)" if self.mirrored else ""),
+                 + (" (mirrored)" if self.mirrored else "")
+                 + (f" over {self.repetitions} repetitions" if self.repetitions > 1 else ""),
                  "  " + "  ".join(f"{r} {v:.0f}" if v is not None else f"{r} -"
                                   for r, v in self.regions.items()),
                  f"  Tempo: {self.tempo_text}; reference covered {self.reference_covered:.0%}"]
@@ -416,3 +420,60 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
         reference_covered=res["coverage"], cues=tuple(c.text for c in res["cues"]),
         cue_keys=tuple(c.key for c in res["cues"]), plane=plane, frames_used=used,
         frames_dropped=len(attempt) - used, mirrored=used_mirror, source=attempt.source)
+
+
+def _cue_group(key: tuple[str, str]) -> int:
+    """Order of cue groups in a report: spine, tempo, other regions, coverage."""
+    region = cue(key[0], key[1], 0.0).region
+    if key[0] == "coverage":
+        return 99
+    if region == "tempo":
+        return 1
+    return 0 if region == "spine" else 2 + REGION_PRIORITY.index(region)
+
+
+def combine_reports(reports: list[ScoreReport]) -> ScoreReport:
+    """One report for several repetitions of a movement, each scored against the same
+    reference: means weighted by frames scored, timelines joined, cues ordered as in a single
+    report (spine first) and, within a group, by how many repetitions needed them."""
+    if not reports:
+        raise ValueError("combine_reports: no reports")
+    if len(reports) == 1:
+        return reports[0]
+    first = reports[0]
+    n = np.array([r.frames_used for r in reports], dtype=np.float64)
+
+    def mean(values: list[float | None]) -> float | None:
+        pairs = [(v, w) for v, w in zip(values, n, strict=True) if v is not None
+                 and np.isfinite(v)]
+        return sum(v * w for v, w in pairs) / sum(w for _, w in pairs) if pairs else None
+
+    regions = {k: mean([r.regions.get(k) for r in reports]) for k in first.regions}
+    features = {k: mean([r.features.get(k) for r in reports]) for k in first.features}
+    seen: dict[tuple[str, str], list] = {}
+    for r in reports:
+        for rank, (key, text) in enumerate(zip(r.cue_keys, r.cues, strict=True)):
+            entry = seen.setdefault(key, [0, text, rank])
+            entry[0] += 1
+            entry[2] = min(entry[2], rank)
+    order = sorted(seen, key=lambda k: (_cue_group(k), -seen[k][0], seen[k][2]))[:MAX_CUES]
+    moments: list[Moment] = []
+    for m in sorted((m for r in reports for m in r.worst_moments), key=lambda m: m.score):
+        if len(moments) < WORST_COUNT and all(abs(m.timestamp_ms - o.timestamp_ms)
+                                              >= WORST_GAP_MS for o in moments):
+            moments.append(m)
+    ratio = mean([r.tempo_ratio for r in reports])
+    ratio = float("nan") if ratio is None else ratio
+    return ScoreReport(
+        reference_name=first.reference_name, reference_version=first.reference_version,
+        overall=float(mean([r.overall for r in reports]) or 0.0),
+        regions=MappingProxyType(regions), features=MappingProxyType(features),
+        timeline_ms=_ro(np.concatenate([r.timeline_ms for r in reports])),
+        timeline_score=_ro(np.concatenate([r.timeline_score for r in reports])),
+        reference_index=_ro(np.concatenate([r.reference_index for r in reports]), np.int64),
+        worst_moments=tuple(moments), tempo_ratio=ratio, tempo_text=tempo_words(ratio),
+        reference_covered=float(mean([r.reference_covered for r in reports]) or 0.0),
+        cues=tuple(seen[k][1] for k in order), cue_keys=tuple(order), plane=first.plane,
+        frames_used=int(n.sum()), frames_dropped=sum(r.frames_dropped for r in reports),
+        mirrored=first.mirrored, source=first.source,
+        repetitions=sum(r.repetitions for r in reports))

@@ -124,3 +124,21 @@ def test_online_state_does_not_grow() -> None:
     assert sum(v.nbytes for v in vars(online).values() if isinstance(v, np.ndarray)) == size
     online.reset()
     assert online.position is None and online.progress == 0.0
+
+
+def test_online_aligner_follows_repetitions() -> None:
+    model, _ = _model()
+    online = OnlineAligner(model)
+    a = _curves(np.linspace(0, 1, 150))
+    positions = []
+    for k in range(3 * 150):
+        positions.append(online.update(a[k % 150], None, k * 33.3)[0])
+    assert online.repetitions == 2
+    for rep in range(3):
+        seg = np.array(positions[rep * 150 + 20: rep * 150 + 140])
+        truth = np.linspace(0, 1, 150)[20:140] * 119
+        assert np.median(np.abs(seg - truth)) <= 3
+    once = OnlineAligner(model, repeat=False)
+    for k in range(2 * 150):
+        once.update(a[k % 150], None, k * 33.3)
+    assert once.repetitions == 0 and once.progress > 0.9

@@ -75,3 +75,20 @@ def test_image_only_frames_are_scored_in_the_image_plane(template) -> None:
               for f in (seq.frame(i) for i in range(len(seq)))]
     assert np.median([f.score for f in frames if f.scored]) > 85
     assert live.summary().plane == "image"
+
+
+def test_repetitions_are_followed_and_summarised(template) -> None:
+    live = LiveScorer(template)
+    one = make_sequence(n=90, noise=0.004, seed=6)
+    frames = []
+    for rep in range(3):
+        for i in range(len(one)):
+            f = one.frame(i)
+            frames.append(live.update(FramePose(f.image_xyz, f.visibility, f.world_xyz,
+                                                f.timestamp_ms + rep * 4000.0)))
+    assert frames[-1].repetitions == 2
+    assert [f.progress for f in frames].count(0.0) < 10
+    report = live.summary()
+    assert report.repetitions == 3 and report.overall > 90
+    assert report.frames_used + report.frames_dropped == 3 * len(one)
+    assert "over 3 repetitions" in report.summary_text()
