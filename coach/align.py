@@ -119,11 +119,15 @@ class Alignment:
         (non-decreasing).
     cost: (T,) local cost of each matched pair (tolerance units squared).
     reference_length: R, the number of reference moments.
+    path: (K, 2) int, the whole warping path as (attempt frame, reference moment) pairs, in
+        order: every attempt frame and every reference moment it goes through appears (a
+        fast stretch of the attempt passes several reference moments in one frame).
     """
 
     reference_index: np.ndarray
     cost: np.ndarray
     reference_length: int
+    path: np.ndarray
 
     @property
     def mean_cost(self) -> float:
@@ -164,8 +168,9 @@ def _filled(values: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 
 def _path_index(a: np.ndarray, ca: np.ndarray, reference: ReferenceModel,
-                band: float | None, open_end: float) -> np.ndarray:
-    """(T,) reference moment matched to each attempt frame by dtaidistance's DTW."""
+                band: float | None, open_end: float) -> tuple[np.ndarray, np.ndarray]:
+    """(T,) reference moment matched to each attempt frame by dtaidistance's DTW, and the
+    path (K, 2)."""
     r_mean = np.asarray(reference.mean, dtype=np.float64)
     spread = np.asarray(reference.spread, dtype=np.float64)
     r_known = np.isfinite(r_mean) & np.isfinite(spread) & (spread > 0)
@@ -192,7 +197,7 @@ def _path_index(a: np.ndarray, ca: np.ndarray, reference: ReferenceModel,
     index = np.full(t, -1, dtype=np.int64)
     np.maximum.at(index, pairs[:, 0], pairs[:, 1])
     index = np.maximum.accumulate(index)  # rows psi let the path skip keep the previous moment
-    return np.maximum(index, 0)
+    return np.maximum(index, 0), pairs
 
 
 def align(values: np.ndarray, confidence: np.ndarray | None, reference: ReferenceModel,
@@ -212,12 +217,14 @@ def align(values: np.ndarray, confidence: np.ndarray | None, reference: Referenc
     t, r = a.shape[0], len(reference)
     step = max(1, int(np.ceil(t * r / MAX_CELLS)))
     if step == 1:
-        index = _path_index(a, ca, reference, band, open_end)
+        index, path = _path_index(a, ca, reference, band, open_end)
     else:
         coarse = np.arange(0, t, step)
-        coarse_index = _path_index(a[coarse], ca[coarse], reference, band, open_end)
+        coarse_index, coarse_path = _path_index(a[coarse], ca[coarse], reference, band,
+                                                open_end)
         index = np.round(np.interp(np.arange(t), coarse, coarse_index)).astype(np.int64)
-    return Alignment(index, _pair_costs(reference, a, ca, index), r)
+        path = np.stack([coarse[coarse_path[:, 0]], coarse_path[:, 1]], axis=1)
+    return Alignment(index, _pair_costs(reference, a, ca, index), r, path)
 
 
 class OnlineAligner:

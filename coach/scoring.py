@@ -40,7 +40,7 @@ from typing import Literal
 
 import numpy as np
 
-from coach.align import ReferenceModel, align
+from coach.align import DEFAULT_BAND, ReferenceModel, align
 from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation
 from coach.errors import InputError, NotEnoughPoseError
 from coach.features import SPECS, compute_features
@@ -316,6 +316,37 @@ def _tempo_ratio(attempt_ms: np.ndarray, matched_ref_ms: np.ndarray) -> float:
     return float((matched_ref_ms[hi] - matched_ref_ms[lo]) / 1000.0 / span)
 
 
+def _deviation(values: np.ndarray, conf: np.ndarray, template: Template, i: np.ndarray,
+               j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Signed deviations z (K, F) of attempt frames ``i`` from reference moments ``j``, in
+    tolerance units, and their weights (feature weight x confidence, 0 where unknown)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (values[i] - template.mean[j]) / template.spread[j]
+    return z, conf[i] * template.weights * np.isfinite(z)
+
+
+def _group_mean(values: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Weighted mean of ``values`` (K,) per group id (K,), NaN for empty groups."""
+    ok = np.isfinite(values) & (weights > 0)
+    w = np.where(ok, weights, 0.0)
+    num = np.bincount(groups, np.where(ok, values, 0.0) * w)
+    den = np.bincount(groups, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _both_ways(values: np.ndarray, weights: np.ndarray, i: np.ndarray, j: np.ndarray) -> float:
+    """Mean of path-pair scores (K,) taken both ways: over attempt frames and over the
+    reference moments passed, then averaged, so that neither a slow stretch (many attempt
+    frames on one moment) nor a fast one (many moments in one frame) hides a mismatch."""
+    sides = []
+    for groups in (i, j):
+        per = _group_mean(values, weights, groups)
+        if np.isfinite(per).any():
+            sides.append(float(np.nanmean(per)))
+    return float(np.mean(sides)) if sides else float("nan")
+
+
 def _centred(values: np.ndarray) -> np.ndarray:
     """(T, F) values minus each feature's median over time (NaN kept)."""
     with np.errstate(invalid="ignore"):
@@ -329,18 +360,20 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     model = ReferenceModel(_centred(template.mean), template.spread, template.weights)
     al = align(_centred(attempt_values), attempt_conf, model, band=band)
     j = al.reference_index
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = (attempt_values - template.mean[j]) / template.spread[j]
-    w = attempt_conf * template.weights * np.isfinite(z)
-    s = feature_score(z)
     names = template.feature_names
+    z, w = _deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j)
     region_frame, region_w, frame_score = frame_scores(z, w, region_masks(names))
-    regions = {r: weighted_mean(v, region_w[r]) for r, v in region_frame.items()}
-    features = {n: weighted_mean(s[:, f], w[:, f]) for f, n in enumerate(names)}
+    # both ways along the whole path: each attempt frame and each reference moment it passed
+    pi, pj = al.path[:, 0], al.path[:, 1]
+    zp, wp = _deviation(attempt_values, attempt_conf, template, pi, pj)
+    region_p, region_wp, frame_p = frame_scores(zp, wp, region_masks(names))
+    sp = feature_score(zp)
+    regions = {r: _both_ways(v, region_wp[r], pi, pj) for r, v in region_p.items()}
+    features = {n: _both_ways(sp[:, f], wp[:, f], pi, pj) for f, n in enumerate(names)}
     motion = _motion(template)
     coverage = (motion[j[-1]] - motion[j[0]]) / motion[-1] if motion[-1] > 0 else al.coverage
     ratio = _tempo_ratio(ts, template.timestamps_ms[j])
-    raw = weighted_mean(frame_score, w.sum(axis=1))
+    raw = _both_ways(frame_p, wp.sum(axis=1), pi, pj)
     overall = raw * min(1.0, coverage / COVERAGE_FULL) * tempo_factor(ratio)
     cues = _offline_cues(names, z, w)
     spine = sum(c.region == "spine" for c in cues)
@@ -364,7 +397,8 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
 
 
 def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
-          mirror: bool | Literal["auto"] = False, band: float | None = 0.3) -> ScoreReport:
+          mirror: bool | Literal["auto"] = False,
+          band: float | None = DEFAULT_BAND) -> ScoreReport:
     """Score ``attempt`` against ``reference`` (a template, or one take as a sequence).
 
     Raises ``NotEnoughPoseError`` when the attempt or the reference has fewer than
@@ -401,13 +435,9 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     values = track.values[keep][:, cols]
     conf = track.confidence[keep][:, cols]
     ts = track.timestamps_ms[keep]
-    candidates = {False: template, True: None}
-    if mirror in (True, "auto"):
-        candidates[True] = template.mirrored()
-    if mirror is True:
-        del candidates[False]
-    results = {m: _score_once(values, conf, ts, t, band) for m, t in candidates.items()
-               if t is not None}
+    ways = {"auto": (False, True), True: (True,), False: (False,)}[mirror]
+    results = {m: _score_once(values, conf, ts, template.mirrored() if m else template, band)
+               for m in ways}
     used_mirror = max(results, key=lambda m: results[m]["overall"])
     res = results[used_mirror]
     return ScoreReport(
