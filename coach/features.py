@@ -119,12 +119,15 @@ def _spec(name: str, region: str, sign: str, description: str, robust: bool,
                        weight, mirror_name or name, mirror_sign, landmarks)
 
 
-def _sided(side: str, joint: str, region: str, sign: str, description: str, tol: float,
-           weight: float, landmarks: tuple[str, str, str]) -> FeatureSpec:
-    other = "right" if side == "left" else "left"
-    lms = tuple(L[f"{side.upper()}_{p}"] for p in landmarks)
-    return _spec(f"{side}_{joint}_deg", region, sign, description.format(side=side), False,
-                 _BOTH, tol, weight, f"{other}_{joint}_deg", 1.0, lms)
+def _sides(joint: str, region: str, sign: str, description: str, tol: float, weight: float,
+           landmarks: tuple[str, str, str]) -> tuple[FeatureSpec, FeatureSpec]:
+    """The left and right feature of a joint angle (mirror twins of each other)."""
+    specs = []
+    for side, other in (("left", "right"), ("right", "left")):
+        lms = tuple(L[f"{side.upper()}_{p}"] for p in landmarks)
+        specs.append(_spec(f"{side}_{joint}_deg", region, sign, f"{description}, {side} side",
+                           False, _BOTH, tol, weight, f"{other}_{joint}_deg", 1.0, lms))
+    return specs[0], specs[1]
 
 
 #: The feature catalogue, in the column order of ``FeatureTrack.values`` (world plane).
@@ -149,25 +152,17 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _spec("shoulder_level_deg", "shoulders", "+ = left shoulder higher",
           "Shoulder line (right to left) against horizontal", True, _BOTH, 6.0, 1.5, None,
           -1.0, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
-    _sided("left", "shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
-           "Angle hip-shoulder-elbow, {side} side", 20.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
-    _sided("right", "shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
-           "Angle hip-shoulder-elbow, {side} side", 20.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
+    *_sides("shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
+            "Angle hip-shoulder-elbow", 20.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
     _spec("hip_level_deg", "hips", "+ = left hip higher",
           "Hip line (right to left) against horizontal", True, _BOTH, 6.0, 1.0, None, -1.0,
           (L.LEFT_HIP, L.RIGHT_HIP)),
-    _sided("left", "hip", "hips", "180 = straight", "Angle shoulder-hip-knee, {side} side",
-           20.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
-    _sided("right", "hip", "hips", "180 = straight", "Angle shoulder-hip-knee, {side} side",
-           20.0, 0.8, ("SHOULDER", "HIP", "KNEE")),
-    _sided("left", "elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist, {side} side",
-           25.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
-    _sided("right", "elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist, {side} side",
-           25.0, 0.4, ("SHOULDER", "ELBOW", "WRIST")),
-    _sided("left", "knee", "legs", "180 = straight", "Angle hip-knee-ankle, {side} side",
-           20.0, 0.6, ("HIP", "KNEE", "ANKLE")),
-    _sided("right", "knee", "legs", "180 = straight", "Angle hip-knee-ankle, {side} side",
-           20.0, 0.6, ("HIP", "KNEE", "ANKLE")),
+    *_sides("hip", "hips", "180 = straight", "Angle shoulder-hip-knee", 20.0, 0.8,
+            ("SHOULDER", "HIP", "KNEE")),
+    *_sides("elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist", 25.0, 0.4,
+            ("SHOULDER", "ELBOW", "WRIST")),
+    *_sides("knee", "legs", "180 = straight", "Angle hip-knee-ankle", 20.0, 0.6,
+            ("HIP", "KNEE", "ANKLE")),
 )
 
 SPECS: dict[str, FeatureSpec] = {s.name: s for s in FEATURES}
