@@ -200,7 +200,9 @@ class LiveScorer:
 
     def _unscored(self, ts: float) -> LiveFrame:
         last = self._last
-        nan = np.full(0, np.nan)
+        size = len(self.template.feature_names) if last is None else len(last.deviation)
+        nan = np.full(size, np.nan)
+        nan.setflags(write=False)
         return LiveFrame(ts, False, None, MappingProxyType({}), nan,
                          None if last is None else last.reference_index,
                          0.0 if last is None else last.progress,
