@@ -235,14 +235,19 @@ class OnlineAligner:
     The person is assumed to start within the first ``open_begin`` fraction of the reference.
     With ``repeat``, a path may also go from the last ``open_begin`` of the reference back to
     its first (at ``WRAP_PENALTY``): a person doing the movement again is followed through
-    every repetition, and ``repetitions`` counts the completed ones.
+    every repetition, and ``repetitions`` counts the completed ones (a pass shorter than a
+    third of the reference's frames is not counted). A slowly updated per-feature offset
+    (``offset_memory_s``) between the person and the reference is taken out before matching,
+    so that a constant difference (camera angle, a habitual lean) does not derail it.
     Cost per frame: O(R x F), independent of the session's length.
     """
 
     def __init__(self, reference: ReferenceModel, memory_s: float = 2.0,
-                 open_begin: float = 0.1, repeat: bool = True) -> None:
+                 open_begin: float = 0.1, repeat: bool = True,
+                 offset_memory_s: float | None = 5.0) -> None:
         self.reference = reference
         self.memory_s = memory_s
+        self.offset_memory_s = offset_memory_s
         self.open_begin = open_begin
         self.repeat = repeat
         self._penalty = np.asarray(STEP_PENALTY)
@@ -256,6 +261,8 @@ class OnlineAligner:
         self._last_ms: float | None = None
         self.position: int | None = None
         self.repetitions = 0
+        self._pass_frames = 0
+        self.offset = np.zeros(np.shape(self.reference.mean)[1])
 
     @property
     def progress(self) -> float:
@@ -267,7 +274,8 @@ class OnlineAligner:
     def update(self, values: np.ndarray, confidence: np.ndarray | None,
                timestamp_ms: float) -> tuple[int, float]:
         """Take one attempt frame (F,); returns (reference index now, local cost there)."""
-        cost = self.reference.cost(values, confidence)[0]
+        values = np.asarray(values, dtype=np.float64)
+        cost = self.reference.cost(values - self.offset, confidence)[0]
         dt_s = 1.0 / 30.0 if self._last_ms is None else max(
             (timestamp_ms - self._last_ms) / 1000.0, 1e-3)
         self._last_ms = timestamp_ms
@@ -284,9 +292,15 @@ class OnlineAligner:
         self._acc = cost + decay * best
         j = int(np.argmin(self._acc))
         r = len(self.reference)
+        self._pass_frames += 1
         if self.repeat and self.position is not None \
                 and self.position >= r - self._edge - MAX_STEP \
-                and j < self.position - r // 2:
+                and j < self.position - r // 2 and self._pass_frames >= r // 3:
             self.repetitions += 1  # back from the end to the first half: a new pass
+            self._pass_frames = 0
         self.position = j
+        if self.offset_memory_s is not None:
+            gap = values - np.asarray(self.reference.mean)[j] - self.offset
+            rate = 1.0 - float(np.exp(-dt_s / self.offset_memory_s))
+            self.offset = self.offset + rate * np.where(np.isfinite(gap), gap, 0.0)
         return j, float(cost[j])

@@ -9,6 +9,7 @@ import pytest
 
 from coach.features import compute_features
 from coach.live_scoring import LiveScorer
+from coach.pose import FramePose
 from coach.scoring import score
 from coach.template import template_from_sequence
 
@@ -81,3 +82,23 @@ def test_live_scoring_follows_another_view(real_sequence, lunge_template) -> Non
     assert live.summary().overall == pytest.approx(offline.overall, abs=0.01)
     d = live.summary().to_dict()
     assert d["plane"] == "world" and len(d["timeline"]["score"]) == offline.frames_used
+
+
+@pytest.mark.parametrize(("view", "median_ms"), [("cam01", 40), ("cam02", 120), ("cam04", 120)])
+def test_live_alignment_finds_the_true_moment(real_sequence, lunge_template, view,
+                                              median_ms) -> None:
+    """The views are synchronised, so the true reference moment of every frame is known.
+    cam02 has whole-body mirrored detections in a quarter of its frames."""
+    seq = real_sequence(view)
+    live = LiveScorer(lunge_template)
+    ref_ms = lunge_template.timestamps_ms
+    errors = []
+    for rep in range(3):
+        for i in range(len(seq)):
+            f = seq.frame(i)
+            out = live.update(FramePose(f.image_xyz, f.visibility, f.world_xyz,
+                                        f.timestamp_ms + rep * 2000.0, f.people_seen))
+            if rep > 0 and out.scored:
+                errors.append(abs(ref_ms[out.reference_index] - f.timestamp_ms))
+    assert np.median(errors) <= median_ms
+    assert out.repetitions == 2
