@@ -76,7 +76,7 @@ class Cue:
 
     key: (feature or topic, "+"/"-"), the ``CUE_TEXTS`` key.
     region: body region ("tempo" for tempo and coverage cues).
-    severity: |deviation| in tolerance units, times the feature weight when ranked.
+    severity: |deviation| in tolerance units, times min(1, feature weight).
     """
 
     key: tuple[str, str]
@@ -108,7 +108,9 @@ def cues_for_deviation(names: Sequence[str], deviation: np.ndarray,
                        threshold: float = CUE_THRESHOLD) -> list[Cue]:
     """Cues for signed deviations (F,) in tolerance units, spine first, then by severity.
 
-    NaN deviations give no cue. ``weights`` (F,) or by name (default: the catalogue's).
+    NaN deviations give no cue. ``weights`` (F,) or by name (default: the catalogue's). A
+    feature weighing less than 1 (axial twist, elbows: they differ between camera angles)
+    needs a proportionally larger deviation: severity = |deviation| x min(1, weight).
     """
     dev = np.asarray(deviation, dtype=np.float64)
     if dev.shape != (len(names),):
@@ -121,8 +123,9 @@ def cues_for_deviation(names: Sequence[str], deviation: np.ndarray,
         w = list(np.asarray(weights, dtype=np.float64))
     ranked = []
     for name, d, wf in zip(names, dev, w, strict=True):
-        if np.isfinite(d) and abs(d) >= threshold and wf > 0:
-            c = cue(name, "+" if d > 0 else "-", abs(d))
+        severity = abs(d) * min(1.0, wf)
+        if np.isfinite(d) and severity >= threshold and wf > 0:
+            c = cue(name, "+" if d > 0 else "-", severity)
             ranked.append((_rank(c, wf), c))
     ranked.sort(key=lambda item: item[0])
     return [c for _, c in ranked]

@@ -265,11 +265,13 @@ def _check_sequence(seq: object, role: str) -> PoseSequence:
     return seq
 
 
-def _offline_cues(names: tuple[str, ...], z: np.ndarray, w: np.ndarray) -> list[Cue]:
-    """Cues from a whole attempt: features out of tolerance in a good part of the frames."""
+def _offline_cues(names: tuple[str, ...], z: np.ndarray, w: np.ndarray,
+                  weights: np.ndarray) -> list[Cue]:
+    """Cues from a whole attempt: features out of tolerance in a good part of the frames
+    (deviations of features weighing less than 1 count that much less, as live)."""
     found = []
     for f, name in enumerate(names):
-        col, wf = z[:, f], w[:, f]
+        col, wf = z[:, f] * min(1.0, float(weights[f])), w[:, f]
         ok = np.isfinite(col) & (wf > 0)
         if not ok.any():
             continue
@@ -385,7 +387,7 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     ratio = _tempo_ratio(ts, template.timestamps_ms[j])
     raw = _both_ways(frame_p, wp.sum(axis=1), pi, pj)
     overall = raw * min(1.0, coverage / COVERAGE_FULL) * tempo_factor(ratio)
-    cues = _offline_cues(names, z, w)
+    cues = _offline_cues(names, z, w, template.weights)
     spine = sum(c.region == "spine" for c in cues)
     if np.isfinite(ratio) and ratio > TEMPO_SAME[1]:
         cues.insert(spine, cue("tempo", "+", ratio))
