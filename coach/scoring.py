@@ -214,7 +214,6 @@ class ScoreReport:
             "mirrored": self.mirrored,
             "frames_used": self.frames_used,
             "frames_dropped": self.frames_dropped,
-            "repetitions": self.repetitions,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
