@@ -18,15 +18,13 @@ countdown, standing or sitting still) as for files, then fixed.
 
 Every frame with a person is also kept (float32, about 1.6 kB per frame) so that
 ``summary()`` can score the whole session with ``coach.scoring.score``, exactly as a file
-would be scored. The online aligner follows repetitions (the movement done again from the
-start); each one is then scored on its own and the reports combined
-(``coach.scoring.combine_reports``), since one pass of the reference cannot be aligned with
-several.
+would be scored (repetitions included: the movement done again from the start is followed
+live, and scored pass by pass in the summary).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
@@ -44,7 +42,7 @@ from coach.features import (
 )
 from coach.landmarks import NUM_LANDMARKS
 from coach.pose import FramePose, PoseSequence
-from coach.scoring import ScoreReport, combine_reports, frame_scores, region_masks, score
+from coach.scoring import ScoreReport, frame_scores, region_masks, score
 from coach.smoothing import LandmarkSmoother
 from coach.template import Template
 
@@ -157,7 +155,6 @@ class LiveScorer:
         self._heading: float | None = None
         self._flip_since: float | None = None
         self._last: LiveFrame | None = None
-        self._rep_starts: list[int] = []
 
     def _setup(self, plane: str) -> tuple[Template, OnlineAligner, dict, np.ndarray]:
         if plane not in self._aligners:
@@ -212,7 +209,7 @@ class LiveScorer:
         return LiveFrame(ts, False, None, MappingProxyType({}), nan,
                          None if last is None else last.reference_index,
                          0.0 if last is None else last.progress,
-                         self._scheduler.current, len(self._rep_starts))
+                         self._scheduler.current, 0 if last is None else last.repetitions)
 
     def update(self, frame: FramePose) -> LiveFrame:
         """Score one frame (call in time order)."""
@@ -235,10 +232,7 @@ class LiveScorer:
         values, conf = values[cols], conf[cols]
         if not np.isfinite(values).any():
             return self._unscored(ts)
-        done = aligner.repetitions
         j, _ = aligner.update(values, conf, ts)
-        if aligner.repetitions > done:
-            self._rep_starts.append(self._buffer.n - 1)
         with np.errstate(invalid="ignore", divide="ignore"):
             dev = (values - tmpl.mean[j]) / tmpl.spread[j]
         w = conf * weights * np.isfinite(dev)
@@ -248,7 +242,7 @@ class LiveScorer:
         shown = self._scheduler.update(cues_for_deviation(tmpl.feature_names, dev, weights), ts)
         dev.setflags(write=False)
         out = LiveFrame(ts, frame_score is not None, frame_score, MappingProxyType(regions), dev,
-                        j, aligner.progress, shown, len(self._rep_starts))
+                        j, aligner.progress, shown, aligner.repetitions)
         self._last = out
         return out
 
@@ -262,27 +256,15 @@ class LiveScorer:
         return self._buffer.sequence(self.source, self.image_size)
 
     def summary(self) -> ScoreReport:
-        """Score the whole session so far with ``coach.scoring.score``, repetition by
-        repetition (a repetition with too little pose counts as dropped frames).
+        """Score the whole session so far with ``coach.scoring.score`` (which scores each
+        repetition on its own and combines them).
 
-        Raises ``NotEnoughPoseError`` when no repetition has enough pose to score.
+        Raises ``NotEnoughPoseError`` when there is not enough pose to score.
         """
         if self._buffer.n < 2:
             raise NotEnoughPoseError(f"{self.source}: {self._buffer.n} frame(s) with a person, "
                                      "not enough pose to score")
-        seq = self.recording()
-        bounds = [0, *self._rep_starts, len(seq)]
-        reports, lost = [], 0
-        for a, b in zip(bounds, bounds[1:], strict=False):
-            try:
-                reports.append(score(seq.slice(a, b), self.template, mirror=self.mirror))
-            except NotEnoughPoseError:
-                lost += b - a
-        if not reports:
-            raise NotEnoughPoseError(f"{self.source}: not enough pose to score in any "
-                                     "repetition")
-        combined = combine_reports(reports)
-        return replace(combined, frames_dropped=combined.frames_dropped + lost)
+        return score(self.recording(), self.template, mirror=self.mirror)
 
 
 def _opt(x: float) -> float | None:

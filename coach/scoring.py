@@ -44,13 +44,13 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
 
-from coach.align import DEFAULT_BAND, ReferenceModel, align
+from coach.align import DEFAULT_BAND, OnlineAligner, ReferenceModel, align
 from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation
 from coach.errors import InputError, NotEnoughPoseError
 from coach.features import SPECS, compute_features
@@ -447,20 +447,44 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     conf = track.confidence[keep][:, cols]
     ts = track.timestamps_ms[keep]
     ways = {"auto": (False, True), True: (True,), False: (False,)}[mirror]
-    results = {m: _score_once(values, conf, ts, template.mirrored() if m else template, band)
-               for m in ways}
-    used_mirror = max(results, key=lambda m: results[m]["overall"])
-    res = results[used_mirror]
-    return ScoreReport(
-        reference_name=template.name, reference_version=template.version,
-        overall=res["overall"], regions=MappingProxyType(res["regions"]),
-        features=MappingProxyType(res["features"]), timeline_ms=_ro(ts),
-        timeline_score=_ro(res["timeline_score"]),
-        reference_index=_ro(res["reference_index"], np.int64), worst_moments=res["worst"],
-        tempo_ratio=res["ratio"], tempo_text=tempo_words(res["ratio"]),
-        reference_covered=res["coverage"], cues=tuple(c.text for c in res["cues"]),
-        cue_keys=tuple(c.key for c in res["cues"]), plane=plane, frames_used=used,
-        frames_dropped=len(attempt) - used, mirrored=used_mirror, source=attempt.source)
+    reports = {}
+    for m in ways:
+        tmpl = template.mirrored() if m else template
+        bounds = [0, *repetition_starts(values, conf, ts, tmpl), len(ts)]
+        parts = []
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            res = _score_once(values[a:b], conf[a:b], ts[a:b], tmpl, band)
+            parts.append(ScoreReport(
+                reference_name=template.name, reference_version=template.version,
+                overall=res["overall"], regions=MappingProxyType(res["regions"]),
+                features=MappingProxyType(res["features"]), timeline_ms=_ro(ts[a:b]),
+                timeline_score=_ro(res["timeline_score"]),
+                reference_index=_ro(res["reference_index"], np.int64),
+                worst_moments=res["worst"], tempo_ratio=res["ratio"],
+                tempo_text=tempo_words(res["ratio"]), reference_covered=res["coverage"],
+                cues=tuple(c.text for c in res["cues"]),
+                cue_keys=tuple(c.key for c in res["cues"]), plane=plane, frames_used=b - a,
+                frames_dropped=0, mirrored=m, source=attempt.source))
+        reports[m] = combine_reports(parts)
+    best = max(reports.values(), key=lambda r: r.overall)
+    return replace(best, frames_dropped=len(attempt) - used)
+
+
+def repetition_starts(values: np.ndarray, conf: np.ndarray, ts: np.ndarray,
+                      template: Template) -> list[int]:
+    """Frames (indices into values (T, F)) where the attempt starts the movement again, found
+    by following it with the online aligner (``coach.align.OnlineAligner``); [] for one pass.
+    """
+    if len(ts) < 2 * MIN_FRAMES:
+        return []
+    online = OnlineAligner(ReferenceModel(template.mean, template.spread, template.weights))
+    starts = []
+    for i in range(len(ts)):
+        done = online.repetitions
+        online.update(values[i], conf[i], ts[i])
+        if online.repetitions > done and MIN_FRAMES <= i <= len(ts) - MIN_FRAMES:
+            starts.append(i)
+    return starts
 
 
 def _cue_group(key: tuple[str, str]) -> int:

@@ -76,3 +76,21 @@ def test_mirror_follower(template) -> None:
     assert mirrored.overall > plain.overall + 10
     assert auto.mirrored and auto.overall == pytest.approx(mirrored.overall)
     assert not score(make_sequence(n=90), template, mirror="auto").mirrored
+
+
+def test_a_recording_of_several_repetitions_is_scored_pass_by_pass(template) -> None:
+    one = make_sequence(n=90, noise=0.004, seed=8)
+    reps = 3
+    world = np.concatenate([one.world_xyz] * reps)
+    image = np.concatenate([one.image_xyz] * reps)
+    vis = np.concatenate([one.visibility] * reps)
+    ts = np.arange(len(world)) * 1000.0 / one.fps
+    looped = replace(one, world_xyz=world, image_xyz=image, visibility=vis, timestamps_ms=ts,
+                     people_seen=np.ones(len(world), dtype=np.int64))
+    report = score(looped, template)
+    assert report.repetitions == reps
+    assert report.overall > 90 and report.tempo_text.startswith("about")
+    assert len(report.timeline_score) == len(world)
+    single = score(one, template)
+    assert single.repetitions == 1
+    assert report.overall == pytest.approx(single.overall, abs=3)
