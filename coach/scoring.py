@@ -8,9 +8,12 @@ deviation of every feature in tolerance units ``z = (attempt - reference) / spre
 per region and frame, the root mean square of z over the region's features (weights: feature
 weight x landmark confidence), turned into a score ``100 * exp(-(z / SCORE_SOFTNESS)^2 / 2)``
 (100 on the reference, about 80 at the tolerance's edge, about 41 at twice the tolerance) ->
-the frame's score is the weighted mean of its region scores; region and overall scores are
-means over frames. The root mean square lets one badly-off feature (a 40 deg forward bend)
-pull its region down instead of being averaged away by the region's other features.
+the frame's score is the weighted mean of its region scores. Region and overall scores are
+taken both ways along the warping path (the mean over attempt frames and the mean over the
+reference moments passed, averaged), so that neither a slow nor a fast stretch hides a
+mismatch; the timeline has one score per attempt frame. The root mean square lets one
+badly-off feature (a 40 deg forward bend) pull its region down instead of being averaged
+away by the region's other features.
 
 The alignment compares shapes: each feature is centred on its median (attempt and reference
 separately) before DTW, so a constant offset (a habitual lean, a camera-angle offset) does
@@ -32,8 +35,13 @@ movements 5 (squats) and 46 (dance); every clip against itself 100. The KERAAL e
 against trunk rotation: 57). ``bench/fault_detection.py`` (good attempts: time-warped,
 jittered real recordings; bad: the same with a rounded back, lateral lean, raised shoulder,
 cut range or rushed tempo added): filmed from the reference's angle, ROC AUC 0.999 and the
-first cue names the fault in 90% of bad attempts; from another camera angle AUC 0.72 and
-35% (view differences of 10-25 deg in joints and twist blur faults of that size).
+first cue names the fault in 88% of bad attempts; from another camera angle AUC 0.72 and
+38% (view differences of 10-25 deg in joints and twist blur faults of that size).
+
+A recording of several repetitions (the movement done again from the start) is followed
+with the online aligner (``repetition_starts``), each pass is scored on its own and the
+reports are combined (``combine_reports``): one pass of the reference cannot be aligned with
+several.
 
 Mirror-tolerant scoring (``mirror=True``) compares the attempt with the reference's mirror
 image, so a person following an instructor as in a mirror is not marked down; cue sides stay
