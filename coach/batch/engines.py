@@ -57,9 +57,15 @@ def _init_pool_worker(config: WorkerConfig, events: Any) -> None:
     atexit.register(_worker.close)
 
 
-def _run_pool_job(job: Job) -> Outcome:
+def pool_worker() -> BatchWorker:
+    """This pool process's worker (built by the pool's initializer)."""
     assert _worker is not None, "pool worker used before its initializer ran"
-    return _worker.run(job)
+    return _worker
+
+
+def run_pool_job(job: Job) -> Outcome:
+    """Score one job on this pool process's worker."""
+    return pool_worker().run(job)
 
 
 def _drain(events: Any, on_event: EventSink, started: set[str]) -> None:
@@ -73,47 +79,70 @@ def _drain(events: Any, on_event: EventSink, started: set[str]) -> None:
         on_event(kind, value)
 
 
+JobRunner = Callable[[Job], Outcome]
+
+
 def _pool_round(jobs: list[Job], config: WorkerConfig, workers: int, on_event: EventSink,
-                started: set[str], finished: set[str]) -> Iterator[Outcome]:
+                started: set[str], finished: set[str], job_runner: JobRunner
+                ) -> Iterator[Outcome]:
     """Run ``jobs`` on a fresh pool until done or until the pool breaks; yield outcomes."""
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
+    children_before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
                                initializer=_init_pool_worker, initargs=(config, events))
     completed = False
     try:
-        futures: dict[Future[Outcome], Job] = {pool.submit(_run_pool_job, j): j for j in jobs}
+        futures: dict[Future[Outcome], Job] = {}
+        for job in jobs:
+            try:
+                futures[pool.submit(job_runner, job)] = job
+            except BrokenProcessPool:  # a worker died already: finish what was submitted
+                break
         remaining = set(futures)
         while remaining:
             done, remaining = wait(remaining, timeout=POLL_S, return_when=FIRST_COMPLETED)
             _drain(events, on_event, started)
+            broken = False
             for future in done:
                 try:
                     outcome = future.result()
                 except BrokenProcessPool:
-                    log.warning("a worker process died; its inputs will be retried alone")
-                    return
+                    broken = True
+                    continue
                 finished.add(futures[future].key)
                 yield outcome
-        completed = True
+            if broken:
+                log.warning("a worker process died; the inputs it may have been reading are "
+                            "run again one at a time")
+                return
+        completed = len(futures) == len(jobs)
     finally:
-        # After a normal end the workers are waited for (they close their backends); after a
-        # crash or an interruption nothing waits for the jobs left.
+        # After a normal end the workers are waited for (they close their backends). After a
+        # crash or an interruption the workers left are killed: nothing waits for their jobs,
+        # and a worker the pool started while breaking would otherwise wait for work forever.
+        if not completed:
+            for process in set(multiprocessing.active_children()) - children_before:
+                process.kill()
         pool.shutdown(wait=completed, cancel_futures=True)
         _drain(events, on_event, started)
         events.close()
 
 
-def run_pool(jobs: list[Job], config: WorkerConfig, workers: int,
-             on_event: EventSink) -> Iterator[Outcome]:
-    """Run ``jobs`` on ``workers`` local processes; yield each outcome as it finishes."""
+def run_pool(jobs: list[Job], config: WorkerConfig, workers: int, on_event: EventSink, *,
+             job_runner: JobRunner = run_pool_job) -> Iterator[Outcome]:
+    """Run ``jobs`` on ``workers`` local processes; yield each outcome as it finishes.
+
+    ``job_runner``: the function a worker process calls per job (a module-level function, so
+    it can be sent to the processes); it finds the process's worker with ``pool_worker()``.
+    """
     todo = list(jobs)
     broken_rounds: dict[str, int] = {}
     while todo:
         started: set[str] = set()
         finished: set[str] = set()
         yield from _pool_round(todo, config, min(workers, len(todo)), on_event, started,
-                               finished)
+                               finished, job_runner)
         unfinished = [j for j in todo if j.key not in finished]
         for job in unfinished:
             broken_rounds[job.key] = broken_rounds.get(job.key, 0) + 1
@@ -124,7 +153,7 @@ def run_pool(jobs: list[Job], config: WorkerConfig, workers: int,
         todo = [j for j in unfinished if j.key not in alone_next]
         for job in suspects:  # alone, so a crash names its input for certain
             alone: set[str] = set()
-            outcomes = list(_pool_round([job], config, 1, on_event, set(), alone))
+            outcomes = list(_pool_round([job], config, 1, on_event, set(), alone, job_runner))
             if outcomes:
                 yield outcomes[0]
             else:

@@ -3,6 +3,7 @@ bad inputs turned into error results."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -110,3 +111,21 @@ def test_bad_inputs_become_error_results_and_the_worker_goes_on(
     assert result["status"] == "ok", result["error"]
     assert result["video"]["frames_scored"] == 2
     assert worker.backends_built == 2  # video mode and image mode, each built once
+
+
+def test_annotated_video_is_browser_playable_h264(worker: BatchWorker,
+                                                  sample_path: Callable[[str], Path]) -> None:
+    import av
+
+    job = _job(sample_path("squats"))
+    outcome = worker.run(Job(job.path, job.input_sha256, job.size_bytes, job.key, job.exercise,
+                             job.stride, True))
+    name = outcome.result["annotated_video"]
+    assert name == f"videos/{job.key}.mp4"
+    with av.open(io.BytesIO(outcome.artefacts[name])) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == "h264"
+        assert stream.codec_context.pix_fmt == "yuv420p"
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    assert len(frames) == 65
+    assert frames[0].shape[:2] == (1280, 720)
