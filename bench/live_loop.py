@@ -256,8 +256,10 @@ def memory_run(clip: Path, exercise, minutes: float) -> bool:
     interval = max(5.0, minutes * 60.0 / 12)
 
     def sample() -> None:
+        # samples during coaching only: the end-of-session report (the whole recording scored
+        # offline) allocates for a moment and is not what a long session accumulates
         start = time.monotonic()
-        while not stop.wait(interval):
+        while not stop.wait(interval) and time.monotonic() - start < minutes * 60.0 - 1.0:
             samples.append((time.monotonic() - start, rss_mb(), coaching.frames_kept))
 
     print(f"3. memory over a {minutes:.1f}-minute session (clip looped, real model):")

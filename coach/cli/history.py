@@ -35,9 +35,11 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{path}: no session history yet (run 'coach live' first)")
     with HistoryStore(path) as store:
         records = store.sessions(args.exercise)
+        known = list(store.exercises())
     if not records:
         what = f" for '{args.exercise}'" if args.exercise else ""
-        print(f"no sessions{what} in {path}")
+        others = f" (sessions exist for: {', '.join(known)})" if known else ""
+        print(f"no sessions{what} in {path}{others}")
         return 0
     head = ["id", "started", "exercise", "time", "overall", *REGIONS, "main cue"]
     rows = []

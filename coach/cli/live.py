@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-#: The keys, repeated here so that building the command line imports no OpenCV.
-KEY_HELP = "Space/P pause, R restart, Q/Esc quit"
+from coach.live.keys import KEY_HELP
 
 EXIT_SOURCE_FAILED = 1
 EXIT_INTERRUPTED = 130

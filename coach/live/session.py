@@ -27,9 +27,9 @@ import numpy as np
 
 from coach.errors import NotEnoughPoseError
 from coach.live.capture import FrameCapture, PoseStage
+from coach.live.keys import KEY_HELP
 from coach.live.setup import SetupGate, check_setup, frame_brightness
 from coach.live.sinks import Sink
-from coach.live.window import KEY_HELP
 from coach.overlay.countdown import CountdownAnnotator
 from coach.overlay.cue import CueAnnotator
 from coach.overlay.draw import score_colour

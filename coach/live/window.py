@@ -8,16 +8,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-#: Keys and the commands they give.
-KEYS = {
-    ord("p"): "pause", ord(" "): "pause",
-    ord("r"): "restart",
-    ord("q"): "quit", 27: "quit",  # Esc
-}
+from coach.live.keys import KEYS
+
 #: The window opens at the frame's size, shrunk to fit within this (width, height) in pixels.
 MAX_START_SIZE = (1280, 860)
-#: What the keys do, for the screen and the help text.
-KEY_HELP = "Space/P pause   R restart   Q/Esc quit"
 
 
 class Window:

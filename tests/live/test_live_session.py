@@ -84,7 +84,7 @@ def test_source_failing_part_way_leaves_a_saved_session(tmp_path, sample_path, l
 
     db = tmp_path / "h.sqlite3"
     options = LiveOptions(exercise="squat", source="0", headless=True, output=tmp_path / "o",
-                          db=db, reconnect_timeout_s=0.5, setup_check=False)
+                          db=db, reconnect_timeout_s=0.5, setup_check=False, keep_video=True)
     result = run_live(options, opener=opener)
     outcome = result.outcome
     assert outcome.reason == "source failed"
@@ -94,11 +94,12 @@ def test_source_failing_part_way_leaves_a_saved_session(tmp_path, sample_path, l
         assert outcome.frames_processed == 20
     with HistoryStore(db) as store:
         (record,) = store.sessions()
-        saved = recording_from_bytes(store.get(record.id).recording_npz)
+        full = store.get(record.id)
+    saved = recording_from_bytes(full.recording_npz)
     assert record.summary["ended"] == "source failed"
     assert len(saved) == outcome.frames_scored > 0
     assert saved.timestamps_ms[-1] < 20 * 1000 / 5.0  # only frames from before the failure
-    assert (tmp_path / "o" / "squat.mp4").exists()
+    assert full.video_mp4 == (tmp_path / "o" / "squat.mp4").read_bytes()  # --keep-video
 
 
 def test_nobody_in_frame_pauses_scoring(tmp_path, sample_path):
@@ -242,3 +243,43 @@ def test_held_posture_coached_live(real_sequence):
     assert views[int(np.argmax(knee_deg))].region_scores["legs"] > 80
     report = coaching.report().to_dict()
     assert report["held"]["target_hold_s"] == 30.0
+
+
+def test_camera_lost_is_shown_and_the_session_goes_on(sample_path):
+    class _Recorder(_ScriptedKeys):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.idle: list[np.ndarray] = []
+
+        def show(self, scene, timestamp_ms):
+            if timestamp_ms != timestamp_ms:  # NaN: a redraw while the camera is away
+                self.idle.append(scene.copy())
+                return None
+            return super().show(scene, timestamp_ms)
+
+    attempts = []
+
+    def opener():
+        attempts.append(1)
+        if len(attempts) in (2, 3):  # unplugged for two attempts, then back
+            raise OSError("camera 0: cannot open the camera")
+        return FlakySource(sample_path("squats"), fail_after=15, live=True)
+
+    backend = PoseBackend()
+    sink = _Recorder()
+    try:
+        capture = FrameCapture(opener, live=True, retry_interval_s=0.2, give_up_after_s=1.5)
+        session = Session(capture, backend.detect, ExerciseCoaching(Library.open().get("squat")),
+                          SessionConfig(setup_check=False), [sink], 5.0)
+        outcome = session.run()
+    finally:
+        backend.close()
+    assert sink.idle, "the lost camera must be said on screen"
+    centre = sink.idle[0][240 - 60:240 + 60, 320 - 200:320 + 200]
+    assert centre.std() > 20  # the message panel's text
+    assert outcome.reason == "source failed"
+    assert "did not come back" in outcome.message
+    # frames from both connections were coached in one session
+    assert outcome.frames_processed + outcome.frames_dropped == 30
+    times = outcome.recording.timestamps_ms
+    assert np.all(np.diff(times) > 0)
