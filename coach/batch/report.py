@@ -26,6 +26,8 @@ REPORT_HTML = "report.html"
 CSV_COLUMNS = ("input", "status", "exercise", "overall", "margin", *REGIONS, "tempo",
                "main_cue", "frames_scored", "frames_with_person", "duration_s", "error",
                "result")
+#: A timeline is broken where frames are missing for more than this many typical frame steps.
+GAP_STEPS = 3.0
 #: Size of the timeline drawing, in SVG user units.
 TIMELINE_W, TIMELINE_H, TIMELINE_PAD = 640.0, 150.0, 28.0
 
@@ -84,15 +86,19 @@ def timeline_svg(times_ms: Sequence[float | None], scores: Sequence[float | None
     def y(s: float) -> float:
         return round(bottom - max(0.0, min(100.0, s)) / 100.0 * (bottom - top), 1)
 
+    steps = sorted(b[0] - a[0] for a, b in zip(pairs, pairs[1:], strict=False))
+    max_step = GAP_STEPS * steps[len(steps) // 2] if steps else math.inf
     lines: list[str] = []
     current: list[str] = []
+    last_t = -math.inf
     for t, s in pairs:
-        if s is None or not math.isfinite(s):
+        if s is None or not math.isfinite(s) or t - last_t > max_step:
             if current:
                 lines.append(" ".join(current))
             current = []
-            continue
-        current.append(f"{x(t)},{y(s)}")
+        last_t = t
+        if s is not None and math.isfinite(s):
+            current.append(f"{x(t)},{y(s)}")
     if current:
         lines.append(" ".join(current))
     by_time = dict(pairs)
@@ -149,6 +155,8 @@ def write_report_html(results: Sequence[Mapping[str, Any]], rows: Sequence[Mappi
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters["score_class"] = score_class
+    env.filters["whole"] = lambda v: "" if v in (None, "") else f"{float(v):.0f}"
+    env.filters["without_path"] = lambda message, path: message.removeprefix(f"{path}: ")
     env.filters["seconds"] = lambda ms: "" if ms is None else f"{ms / 1000:.1f} s"
     entries = [_entry(r, i, row) for i, (r, row) in
                enumerate(zip(results, rows, strict=True))]

@@ -13,11 +13,12 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
 header { background: #20364b; color: #fff; padding: 18px 28px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
 header p { margin: 0; opacity: .85; font-size: 14px; }
-main { padding: 18px 28px 40px; max-width: 1200px; }
+main { padding: 18px 28px 40px; max-width: 1400px; }
+.scroll { overflow-x: auto; }
 .counts span { display: inline-block; margin-right: 18px; font-weight: 600; }
-table { border-collapse: collapse; background: #fff; width: 100%; font-size: 14px;
+table { border-collapse: collapse; background: #fff; width: 100%; font-size: 13px;
         box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-th, td { padding: 6px 9px; border-bottom: 1px solid #e3e7eb; text-align: left;
+th, td { padding: 5px 7px; border-bottom: 1px solid #e3e7eb; text-align: left;
          vertical-align: top; }
 th { background: #e9eef3; cursor: pointer; user-select: none; white-space: nowrap; }
 th[data-sort]::after { content: " \\2195"; color: #8a96a3; }
@@ -30,7 +31,9 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
          font-weight: 600; }
 .badge.ok { background: #dcf1e2; color: #1c7c3a; }
 .badge.error { background: #fbe0de; color: #b3261e; }
-td.err { color: #b3261e; max-width: 420px; }
+td.cue { min-width: 180px; }
+td.err { color: #b3261e; }
+td.exercise { white-space: nowrap; }
 section.video { background: #fff; margin-top: 22px; padding: 14px 20px 18px;
                 box-shadow: 0 1px 3px rgba(0,0,0,.12); }
 section.video h2 { margin: 0 0 6px; font-size: 18px; }
@@ -69,6 +72,7 @@ a { color: #2c6fad; }
 <p class="counts"><span>{{ entries|length }} inputs</span>
 <span class="good">{{ scored|length }} scored</span>
 <span class="{{ 'poor' if failed else 'none' }}">{{ failed|length }} failed</span></p>
+<div class="scroll">
 <table id="summary">
 <thead><tr>
 <th data-sort="text">Input</th><th data-sort="text">Status</th>
@@ -82,18 +86,19 @@ a { color: #2c6fad; }
 <tr>
 <td><a href="#{{ e.anchor }}">{{ e.name }}</a></td>
 <td><span class="badge {{ e.result.status }}">{{ e.result.status }}</span></td>
-<td>{{ e.row.exercise }}</td>
-<td class="num {{ e.row.overall|score_class }}" data-value="{{ e.row.overall }}">{{ e.row.overall }}</td>
-{% if settings.exercise == "auto" %}<td class="num" data-value="{{ e.row.margin }}">{{ e.row.margin }}</td>{% endif %}
+<td class="exercise">{{ e.row.exercise }}</td>
+<td class="num {{ e.row.overall|score_class }}" data-value="{{ e.row.overall }}">{{ e.row.overall|whole }}</td>
+{% if settings.exercise == "auto" %}<td class="num" data-value="{{ e.row.margin }}">{{ e.row.margin|whole }}</td>{% endif %}
 {% for region in regions %}
-<td class="num {{ e.row[region]|score_class }}" data-value="{{ e.row[region] }}">{{ e.row[region] }}</td>
+<td class="num {{ e.row[region]|score_class }}" data-value="{{ e.row[region] }}">{{ e.row[region]|whole }}</td>
 {% endfor %}
-{% if e.result.status == "ok" %}<td>{{ e.row.main_cue }}</td>
-{% else %}<td class="err">{{ e.row.error }}</td>{% endif %}
+{% if e.result.status == "ok" %}<td class="cue">{{ e.row.main_cue }}</td>
+{% else %}<td class="cue err">{{ e.row.error|without_path(e.result.input.path) }}</td>{% endif %}
 </tr>
 {% endfor %}
 </tbody>
 </table>
+</div>
 
 {% for e in entries %}
 <section class="video" id="{{ e.anchor }}">

@@ -189,3 +189,9 @@ def test_csv_and_html_hold_every_input_with_errors(tmp_path: Path) -> None:
     assert "Lengthen &lt;your&gt; spine" in html  # text is escaped
     assert "the file is empty (0 bytes)" in html
     assert "http://" not in html and "https://" not in html  # nothing from the internet
+
+
+def test_timeline_svg_breaks_where_frames_are_missing() -> None:
+    times = [0.0, 100.0, 200.0, 300.0, 900.0, 1000.0]  # 300 -> 900 ms: frames dropped
+    svg = timeline_svg(times, [50.0] * 6)
+    assert [len(line.split()) for line in svg["lines"]] == [4, 2]
