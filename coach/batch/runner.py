@@ -5,8 +5,8 @@
 
 A result is stored as soon as it arrives (see ``coach.batch.store``), so a batch killed at any
 moment keeps everything finished; running it again scores only what is missing. Inputs that
-cannot be read even to hash them become error rows without a stored result (they are cheap
-to try again).
+cannot be read even to hash them, and inputs whose worker process died, become error rows
+without a stored result: the next run tries them again.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.batch.discover import discover_inputs
-from coach.batch.engines import ENGINES, import_ray, run_pool, run_ray
+from coach.batch.engines import ENGINES, WorkerCrash, import_ray, run_pool, run_ray
 from coach.batch.jobs import Job, hash_file, hash_input, result_key
 from coach.batch.references import ReferenceSet, load_references
 from coach.batch.report import (
@@ -171,7 +171,10 @@ def _stale(result: dict[str, Any], options: BatchOptions) -> bool:
 
 
 def _store(store: ResultStore, outcome: Outcome) -> dict[str, Any]:
-    store.save(outcome)
+    """Keep the outcome, except a worker crash: it may come from the machine (memory) rather
+    than the input, so the next run tries that input again."""
+    if (outcome.result.get("error") or {}).get("type") != WorkerCrash.__name__:
+        store.save(outcome)
     return outcome.result
 
 
