@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,9 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     listen("skipped", len(done))
     config = WorkerConfig(str(model), refs)
     workers = options.workers or (default_workers() if options.engine == "pool" else None)
-    if options.engine == "ray":
+    if not todo:
+        outcomes: Iterator[Outcome] = iter(())
+    elif options.engine == "ray":
         outcomes = run_ray(todo, config, workers, options.address, listen)
     else:
         outcomes = run_pool(todo, config, workers or 1, listen)
