@@ -175,8 +175,7 @@ class BatchWorker:
 
         if path.is_file() and is_recording_path(path):
             seq = load_recording(path)
-            for _ in range(0, len(seq), PROGRESS_EVERY):
-                self.progress("frames", min(PROGRESS_EVERY, len(seq)))
+            self.progress("frames", len(seq))
             return seq.slice(0, None, stride) if stride > 1 else seq
         from coach.extract import extract_from_source
         from coach.sources import open_source
