@@ -46,12 +46,25 @@ class WorkerCrash(CoachError):
 _worker: BatchWorker | None = None
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when the batch's main process dies, even by SIGKILL, so
+    no worker goes on alone (elsewhere the worker ends when it next talks to the pool)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 def _init_pool_worker(config: WorkerConfig, events: Any) -> None:
     """Pool initializer: build this process's worker once."""
     import atexit
     import signal
 
     global _worker
+    _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _worker = BatchWorker(config, progress=lambda kind, value: events.put((kind, value)))
     atexit.register(_worker.close)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from coach.batch.runner import BatchOptions, run_batch
 
 #: Exit code when the batch ran but some inputs could not be scored.
 EXIT_SOME_FAILED = 1
+#: Exit code after SIGTERM (128 + 15, as shells report it).
+EXIT_TERMINATED = 143
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -77,6 +80,10 @@ class _Progress:
         self.videos.close()
 
 
+def _terminated(signum: int, frame: object) -> None:
+    raise SystemExit(EXIT_TERMINATED)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the batch; prints where the summary and report are, and how many inputs failed."""
     options = BatchOptions(
@@ -86,9 +93,12 @@ def run(args: argparse.Namespace) -> int:
         model_path=str(args.model) if args.model else None,
     )
     progress = _Progress()
+    # SIGTERM ends the batch like Ctrl-C does: workers stopped, finished results kept.
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         summary = run_batch(options, progress)
     finally:
+        signal.signal(signal.SIGTERM, previous)
         progress.close()
     ok = len(summary.results) - summary.failed
     print(f"{len(summary.results)} inputs: {ok} scored ({summary.reused} from earlier runs), "

@@ -146,3 +146,53 @@ def test_sigkill_part_way_then_rerun_scores_each_input_once(
     assert len(after) == 6
     assert {k: after[k] for k in before} == before  # finished work was not scored again
     _no_partial_files(out)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    return {p for p in pids if Path(f"/proc/{p}").exists()
+            and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[0]}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_workers_end_with_the_batch(tmp_path: Path, sample_path: Callable[[str], Path],
+                                    sig: signal.Signals) -> None:
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    for name in ("dance", "cam02", "cam03", "multi"):
+        shutil.copy(sample_path(name), folder / f"{name}.mp4")
+    proc = subprocess.Popen([COACH, "batch", str(folder), "--exercise", "squat", "-o",
+                             str(tmp_path / "out"), "--workers", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        workers: set[int] = set()
+        while time.monotonic() < deadline and len(workers) < 2:
+            workers = {p for p in _children(proc.pid)
+                       if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text(errors="replace")}
+            time.sleep(0.1)
+        assert len(workers) == 2, "the pool did not start its two workers"
+        time.sleep(1.0)  # the workers are now loading the model or scoring
+        os.kill(proc.pid, sig)  # the main process only, not its group
+        proc.wait(timeout=60)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _alive(workers):
+            time.sleep(0.1)
+        assert not _alive(workers), "a worker went on after the batch ended"
+        expected = 143 if sig == signal.SIGTERM else -signal.SIGKILL
+        assert proc.returncode == expected
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
