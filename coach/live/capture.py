@@ -206,7 +206,7 @@ class FrameCapture:
                         self._set_status("ended", f"The camera did not come back ({err})",
                                          attempts, failed=True)
                         return
-                    self._set_status("reconnecting", "Camera lost: trying to reconnect "
+                    self._set_status("reconnecting", "Trying to reconnect "
                                      f"(attempt {attempts})", attempts)
                     self._stop.wait(self.retry_interval_s)
                     continue
@@ -219,7 +219,7 @@ class FrameCapture:
             if got:
                 stopped_at, attempts = time.monotonic(), 0
             log.warning("live source stopped giving frames; reconnecting")
-            self._set_status("reconnecting", "Camera lost: trying to reconnect", attempts)
+            self._set_status("reconnecting", "Trying to reconnect", attempts)
             self._stop.wait(self.retry_interval_s)
 
     def _new_source_times(self) -> None:
