@@ -134,11 +134,6 @@ class SessionOutcome:
     cue_counts: Counter[str] = field(default_factory=Counter)
     mean_fps: float = float("nan")
 
-    @property
-    def main_cues(self) -> tuple[str, ...]:
-        """Cues shown, most frames first."""
-        return tuple(text for text, _ in self.cue_counts.most_common())
-
 
 @dataclass
 class _Overlays:
