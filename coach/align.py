@@ -96,16 +96,13 @@ class ReferenceModel:
     def __len__(self) -> int:
         return int(np.shape(self.mean)[0])
 
-    def cost(self, values: np.ndarray, confidence: np.ndarray | None = None,
-             columns: slice = slice(None)) -> np.ndarray:
-        """Local cost (N, R') of attempt frames values (N, F) against reference ``columns``."""
+    def cost(self, values: np.ndarray, confidence: np.ndarray | None = None) -> np.ndarray:
+        """Local cost (N, R) of attempt frames values (N, F) against every reference moment."""
         a, c = _prepare(np.atleast_2d(values), None if confidence is None
                         else np.atleast_2d(confidence))
         cw = c * self._w
-        q, inv = self._q[:, columns], self._inv[:, columns]
-        num = (cw * a * a) @ inv - 2.0 * (cw * a) @ self._r_inv[:, columns] \
-            + cw @ self._r2_inv[:, columns]
-        den = cw @ q
+        num = (cw * a * a) @ self._inv - 2.0 * (cw * a) @ self._r_inv + cw @ self._r2_inv
+        den = cw @ self._q
         with np.errstate(invalid="ignore", divide="ignore"):
             out = np.where(den > 1e-9, np.maximum(num, 0.0) / den, MISSING_COST)
         return out
