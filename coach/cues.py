@@ -6,8 +6,8 @@ the sign of its deviation to a short instruction naming a body part and a direct
 right are always the person's own (the pose model's labels), also when the display is
 mirrored or the person follows the reference as in a mirror.
 
-Order ("spine first"): cues are sorted by region priority (``REGION_PRIORITY``: spine, neck,
-shoulders, hips, legs, arms), then by severity (|deviation| x feature weight).
+Order ("spine first"): cues are sorted by region priority (``REGION_PRIORITY``: spine,
+shoulders, neck, hips, legs, arms), then by severity (|deviation| x feature weight).
 
 ``CueScheduler`` (live) shows one cue at a time: a cue appears after its deviation stays above
 ``on_threshold`` for ``confirm_ms``, stays at least ``min_display_ms``, and goes only when its
@@ -63,8 +63,10 @@ CUE_TEXTS: dict[tuple[str, str], str] = {
     ("coverage", "-"): "Carry the movement through to the end",
 }
 
-#: Region order for choosing the first cue: spine first.
-REGION_PRIORITY: tuple[str, ...] = ("spine", "neck", "shoulders", "hips", "legs", "arms")
+#: Region order for choosing the first cue: spine first. Shoulders come before the neck: a
+#: raised shoulder also shortens the neck line (mid-shoulder to ears), so it reads as a
+#: forward head too, while a forward head leaves the shoulder level alone.
+REGION_PRIORITY: tuple[str, ...] = ("spine", "shoulders", "neck", "hips", "legs", "arms")
 
 #: Deviation (tolerance units) from which a feature gets a cue.
 CUE_THRESHOLD = 1.0

@@ -35,8 +35,8 @@ movements 5 (squats) and 46 (dance); every clip against itself 100. The KERAAL e
 against trunk rotation: 57). ``bench/fault_detection.py`` (good attempts: time-warped,
 jittered real recordings; bad: the same with a rounded back, lateral lean, raised shoulder,
 cut range or rushed tempo added): filmed from the reference's angle, ROC AUC 0.999 and the
-first cue names the fault in 88% of bad attempts; from another camera angle AUC 0.72 and
-38% (view differences of 10-25 deg in joints and twist blur faults of that size).
+first cue names the fault in 93% of bad attempts; from another camera angle AUC 0.72 and
+42% (view differences of 10-25 deg in joints and twist blur faults of that size).
 
 A recording of several repetitions (the movement done again from the start) is followed
 with the online aligner (``repetition_starts``), each pass is scored on its own and the
@@ -76,6 +76,9 @@ COVERAGE_FULL = 0.85
 MIN_FRAMES = 2
 #: Tempo ratio band read as "about the reference's pace".
 TEMPO_SAME = (0.8, 1.25)
+#: From this tempo ratio on, "Slow down" comes right after the spine cues (below it, after
+#: the posture cues).
+TEMPO_RUSHED = 1.5
 #: Tempo penalty per squared doubling outside ``TEMPO_SAME``: rushing costs more than slowness
 #: (the exercises are slow); twice as fast costs about 5%, half as fast about 2%.
 TEMPO_PENALTY_FAST, TEMPO_PENALTY_SLOW = 0.12, 0.05
@@ -396,8 +399,10 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     overall = raw * min(1.0, coverage / COVERAGE_FULL) * tempo_factor(ratio)
     cues = _offline_cues(names, z, w, template.weights)
     spine = sum(c.region == "spine" for c in cues)
-    if np.isfinite(ratio) and ratio > TEMPO_SAME[1]:
+    if np.isfinite(ratio) and ratio > TEMPO_RUSHED:
         cues.insert(spine, cue("tempo", "+", ratio))
+    elif np.isfinite(ratio) and ratio > TEMPO_SAME[1]:
+        cues.append(cue("tempo", "+", ratio))
     elif np.isfinite(ratio) and ratio < TEMPO_SAME[0] * 0.75:
         cues.append(cue("tempo", "-", 1.0 / max(ratio, 1e-6)))
     if motion[-1] > 0 and 1.0 - motion[j[-1]] / motion[-1] > 1.0 - COVERAGE_FULL:
@@ -496,7 +501,7 @@ def repetition_starts(values: np.ndarray, conf: np.ndarray, ts: np.ndarray,
 
 
 def _cue_group(key: tuple[str, str]) -> int:
-    """Order of cue groups in a report: spine, tempo, other regions, coverage."""
+    """Order of cue groups in a combined report: spine, tempo, other regions, coverage."""
     region = cue(key[0], key[1], 0.0).region
     if key[0] == "coverage":
         return 99
