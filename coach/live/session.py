@@ -56,6 +56,7 @@ FPS_SMOOTHING = 0.1
 #: Every plain sentence the session shows, in one place.
 TEXTS = {
     "setup": "Setting up",
+    "hold_still": "Hold still",
     "paused": "Paused",
     "paused_keys": "Press Space or P to continue",
     "nobody": "Step back into the picture",
@@ -152,7 +153,7 @@ class Session:
     """One coaching session over frames from ``capture``.
 
     detect: the pose backend's ``detect`` (frame -> FramePose of the followed person).
-    sinks: where annotated frames go (window, video); the first command any returns wins.
+    sinks: where annotated frames go (window, video); a command from any of them is obeyed.
     speak: called with each newly shown cue (spoken cues), or None.
     """
 
@@ -234,7 +235,8 @@ class Session:
             gate = self._gate.update(report, frame.timestamp_ms)
             ov.skeleton.annotate(scene, shown)
             if gate.phase == "checking":
-                ov.message.annotate(scene, TEXTS["setup"], report.instructions or ("Hold still",))
+                ov.message.annotate(scene, TEXTS["setup"],
+                                    report.instructions or (TEXTS["hold_still"],))
             elif gate.phase == "countdown":
                 ov.countdown.annotate(scene, gate.seconds_left, TEXTS["countdown"])
             else:
