@@ -340,6 +340,11 @@ def _confidence(visibility: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return np.clip(np.stack(cols, axis=1), 0.0, 1.0) if cols else np.zeros((len(visibility), 0))
 
 
+def finite_points(points: np.ndarray) -> np.ndarray:
+    """Landmarks (..., 3) with infinite or absurd coordinates (beyond 1 km) set to NaN."""
+    return np.where(np.isfinite(points) & (np.abs(points) < 1e3), points, np.nan)
+
+
 def _image_points(seq_image_xyz: np.ndarray, image_size: tuple[int, int] | None) -> np.ndarray:
     aspect = 1.0 if image_size is None else image_size[0] / image_size[1]
     return seq_image_xyz[..., :2] * np.array([aspect, 1.0])
@@ -422,7 +427,7 @@ def compute_features(seq: PoseSequence, up: np.ndarray | None = None,
     ts = seq.timestamps_ms
     if seq.has_world:
         names = feature_names("world")
-        world = seq.world_xyz
+        world = finite_points(seq.world_xyz)
         if up is None:
             up = estimate_up(world, seq.visibility, ts)
         up = _unit(np.asarray(up, dtype=np.float64))
@@ -431,7 +436,7 @@ def compute_features(seq: PoseSequence, up: np.ndarray | None = None,
         plane = "world"
     else:
         names = feature_names("image")
-        cols = _image_values(_image_points(seq.image_xyz, seq.image_size))
+        cols = _image_values(_image_points(finite_points(seq.image_xyz), seq.image_size))
         mirrored, up, plane = None, None, "image"
     values = np.stack([cols[n] for n in names], axis=1) if len(seq) else np.empty((0, len(names)))
     conf = _confidence(seq.visibility, names) if len(seq) else np.empty((0, len(names)))
@@ -454,10 +459,10 @@ def frame_features(frame: FramePose, up: np.ndarray | None,
     if frame.world_xyz is not None:
         names = feature_names("world")
         u = CAMERA_UP if up is None else _unit(np.asarray(up, dtype=np.float64))
-        cols = _world_values(frame.world_xyz[None], u)
+        cols = _world_values(finite_points(frame.world_xyz[None]), u)
     else:
         names = feature_names("image")
-        cols = _image_values(_image_points(frame.image_xyz[None], image_size))
+        cols = _image_values(_image_points(finite_points(frame.image_xyz[None]), image_size))
     values = np.array([cols[n][0] for n in names])
     conf = _confidence(vis, names)[0]
     return values, np.where(np.isfinite(values), conf, 0.0)

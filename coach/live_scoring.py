@@ -38,6 +38,7 @@ from coach.features import (
     estimate_up,
     facing_deg,
     feature_names,
+    finite_points,
     frame_features,
 )
 from coach.landmarks import NUM_LANDMARKS
@@ -214,6 +215,9 @@ class LiveScorer:
     def update(self, frame: FramePose) -> LiveFrame:
         """Score one frame (call in time order)."""
         ts = frame.timestamp_ms
+        frame = FramePose(finite_points(frame.image_xyz), frame.visibility,
+                          None if frame.world_xyz is None else finite_points(frame.world_xyz),
+                          ts, frame.people_seen)
         if not frame.present:
             return self._unscored(ts)
         self._buffer.append(frame)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -125,3 +126,23 @@ def test_live_scorer_with_nobody_scores_nothing(good: PoseSequence) -> None:
         assert not out.scored and out.score is None
     with pytest.raises(NotEnoughPoseError, match="not enough pose"):
         live.summary()
+
+
+def test_garbage_values_are_missing_not_errors(good: PoseSequence) -> None:
+    world, image = np.array(good.world_xyz), np.array(good.image_xyz)
+    vis = np.array(good.visibility)
+    world[10:20, 11] = np.inf
+    world[30, :, 0] = 1e300
+    image[40:45] = -np.inf
+    vis[50:55] = np.nan
+    bad = replace(good, world_xyz=world, image_xyz=image, visibility=vis)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        report = score(bad, good)
+        live = LiveScorer(template_from_sequence(good, "reach"))
+        frames = [live.update(bad.frame(i)) for i in range(len(bad))]
+    # dropped: 10 frames without the left shoulder (most features), 5 without image
+    # landmarks, 1 with absurd coordinates
+    assert report.overall > 90 and report.frames_dropped == 16
+    # live scores whatever is measurable, so only the last 6 go unscored
+    assert sum(f.scored for f in frames) == len(bad) - 6
