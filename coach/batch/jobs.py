@@ -15,7 +15,7 @@ from pathlib import Path
 from coach.errors import InputError
 
 #: Bumped when the result JSON changes shape or meaning, so old results are not reused.
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2
 _CHUNK_BYTES = 1 << 20
 
 

@@ -25,7 +25,7 @@ SUMMARY_CSV = "summary.csv"
 REPORT_HTML = "report.html"
 CSV_COLUMNS = ("input", "status", "exercise", "overall", "margin", *REGIONS, "tempo",
                "main_cue", "frames_scored", "frames_with_person", "duration_s", "error",
-               "result")
+               "warning", "result")
 #: A timeline is broken where frames are missing for more than this many typical frame steps.
 GAP_STEPS = 3.0
 #: Size of the timeline drawing, in SVG user units.
@@ -49,7 +49,8 @@ def summary_row(result: Mapping[str, Any], result_file: str) -> dict[str, Any]:
         "frames_scored": _blank(video.get("frames_scored")),
         "frames_with_person": _blank(video.get("frames_with_person")),
         "duration_s": _blank(video.get("duration_s")),
-        "error": error.get("message", ""), "result": result_file,
+        "error": error.get("message", ""),
+        "warning": "; ".join(result.get("warnings") or []), "result": result_file,
     }
 
 

@@ -31,6 +31,8 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
          font-weight: 600; }
 .badge.ok { background: #dcf1e2; color: #1c7c3a; }
 .badge.error { background: #fbe0de; color: #b3261e; }
+.badge.warn { background: #fdf0d2; color: #8a5a00; }
+p.warn { color: #8a5a00; }
 td.cue { min-width: 180px; }
 td.err { color: #b3261e; }
 td.exercise { white-space: nowrap; }
@@ -85,7 +87,7 @@ a { color: #2c6fad; }
 {% for e in entries %}
 <tr>
 <td><a href="#{{ e.anchor }}">{{ e.name }}</a></td>
-<td><span class="badge {{ e.result.status }}">{{ e.result.status }}</span></td>
+<td><span class="badge {{ e.result.status }}">{{ e.result.status }}</span>{% if e.row.warning %} <span class="badge warn" title="{{ e.row.warning }}">warning</span>{% endif %}</td>
 <td class="exercise">{{ e.row.exercise }}</td>
 <td class="num {{ e.row.overall|score_class }}" data-value="{{ e.row.overall }}">{{ e.row.overall|whole }}</td>
 {% if settings.exercise == "auto" %}<td class="num" data-value="{{ e.row.margin }}">{{ e.row.margin|whole }}</td>{% endif %}
@@ -113,6 +115,7 @@ against <b>{{ e.match.exercise }}</b>
 <p class="meta">{{ e.video.frames_scored }} frames scored, a person in
 {{ e.video.frames_with_person }}, {{ e.video.duration_s }} s
 {% if e.annotated_video %}&middot; <a href="{{ e.annotated_video }}">annotated video</a>{% endif %}</p>
+{% for warning in e.result.warnings or [] %}<p class="warn"><span class="badge warn">warning</span> {{ warning }}</p>{% endfor %}
 <div class="cols">
 <div>
 <h3>Score over time</h3>

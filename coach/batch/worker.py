@@ -19,7 +19,7 @@ The result JSON (``RESULT_FORMAT`` in ``coach.batch.jobs``)::
     summary {overall, regions, cues, tempo, plane, kind, timeline {t_ms, score},
              worst [{timestamp_ms, region, what, score, thumbnail}]},
     report (the scorer's own ``to_dict()`` for the best match),
-    thumbnails [{file, timestamp_ms}], annotated_video,
+    thumbnails [{file, timestamp_ms}], annotated_video, warnings [one line each],
     run {elapsed_s, cpu_s, pid, host, peak_rss_mb}
 """
 
@@ -65,6 +65,10 @@ THUMB_WIDTH_PX, JPEG_QUALITY = 360, 85
 CROP_MARGIN, CROP_MAX_ASPECT = 0.15, 1.6
 #: Canvas of a landmark recording drawn without its video (pixels, when its size is unknown).
 CANVAS_PX = (480, 480)
+
+#: A video whose decoded frames fall short of this share of the frames its container declares
+#: is reported as possibly truncated.
+TRUNCATED_SHARE = 0.98
 
 #: Progress callback: ("start", key) when a job begins, ("frames", n) as frames are decoded.
 Progress = Callable[[str, Any], None]
@@ -121,6 +125,8 @@ class BatchWorker:
         self.references = UnpackedReferences(config.references.bundles)
         self._backends: dict[str, Any] = {}
         self._clock_ms = 0.0
+        #: Problems with the last input that did not stop its scoring (one line each).
+        self.warnings: list[str] = []
         #: Pose backends this worker has built (one per running mode it has needed).
         self.backends_built = 0
 
@@ -146,6 +152,7 @@ class BatchWorker:
         path (name relative to the input -> bytes; one entry named after a file input)."""
         start, cpu_start = time.monotonic(), time.process_time()
         self.progress("start", job.key)
+        self.warnings = []
         staged: Path | None = None
         try:
             path = Path(job.path)
@@ -191,6 +198,10 @@ class BatchWorker:
             finally:
                 if shifted.original_ms:
                     self._clock_ms += shifted.original_ms[-1] + VIDEO_GAP_MS
+            decoded, declared = len(shifted.original_ms), source.frame_count
+            if declared and decoded < declared * TRUNCATED_SHARE:
+                self.warnings.append(f"{path}: decoding stopped after {decoded} of {declared} "
+                                     "frames (the file may be truncated)")
         return replace(seq, timestamps_ms=np.array(shifted.original_ms[::stride]))
 
     def _score(self, job: Job, path: Path) -> Outcome:
@@ -236,6 +247,7 @@ class BatchWorker:
             },
             "summary": summary, "report": _json_safe(report),
             "thumbnails": thumbnails, "annotated_video": video_name,
+            "warnings": [w.replace(str(path), job.path) for w in self.warnings],
         })
         return Outcome(result, artefacts)
 

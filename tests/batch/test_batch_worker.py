@@ -129,3 +129,23 @@ def test_annotated_video_is_browser_playable_h264(worker: BatchWorker,
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
     assert len(frames) == 65
     assert frames[0].shape[:2] == (1280, 720)
+
+
+def test_a_video_cut_short_is_scored_with_a_warning(worker: BatchWorker, tmp_path: Path,
+                                                    sample_path: Callable[[str], Path]) -> None:
+    from coach.sources import open_source
+    from coach.video_writer import VideoWriter
+
+    whole = tmp_path / "whole.mp4"  # index first (faststart), so a cut file still opens
+    with open_source(sample_path("squats")) as source, VideoWriter(whole, source.fps) as out:
+        for frame in source:
+            out.write(frame.rgb, frame.timestamp_ms)
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    result = worker.run(_job(cut)).result
+    assert result["status"] == "ok", result["error"]
+    assert 0 < result["video"]["frames_scored"] < 65
+    assert result["warnings"] == [f"{cut}: decoding stopped after "
+                                  f"{result['video']['frames_scored']} of 65 frames (the file "
+                                  "may be truncated)"]
+    assert worker.run(_job(whole)).result["warnings"] == []
