@@ -115,7 +115,7 @@ against <b>{{ e.match.exercise }}</b>
 <p class="meta">{{ e.video.frames_scored }} frames scored, a person in
 {{ e.video.frames_with_person }}, {{ e.video.duration_s }} s
 {% if e.annotated_video %}&middot; <a href="{{ e.annotated_video }}">annotated video</a>{% endif %}</p>
-{% for warning in e.result.warnings or [] %}<p class="warn"><span class="badge warn">warning</span> {{ warning }}</p>{% endfor %}
+{% for warning in e.result.get("warnings") or [] %}<p class="warn"><span class="badge warn">warning</span> {{ warning }}</p>{% endfor %}
 <div class="cols">
 <div>
 <h3>Score over time</h3>
