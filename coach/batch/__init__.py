@@ -8,9 +8,9 @@
 
 Pieces, one concept per module: ``discover`` (files, folders, globs -> inputs), ``jobs``
 (content-hash keys), ``references`` (the library's exercises packed for workers), ``worker``
-(one pose backend per process; extraction, scoring, thumbnails, annotated video), ``engines``
-(process pool, Ray), ``store`` (atomic per-input results), ``report`` (CSV and HTML),
-``runner`` (the whole batch).
+(one pose backend per process; extraction and scoring), ``render`` (thumbnails with the
+skeleton, annotated video), ``engines`` (process pool, Ray), ``store`` (atomic per-input
+results), ``report`` (CSV and HTML), ``runner`` (the whole batch).
 """
 
 from coach.batch.runner import BatchOptions, BatchSummary, run_batch

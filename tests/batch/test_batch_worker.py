@@ -15,7 +15,8 @@ import pytest
 from coach.backend import default_model_path
 from coach.batch.jobs import Job, hash_input, result_key
 from coach.batch.references import load_references
-from coach.batch.worker import THUMB_WIDTH_PX, BatchWorker, WorkerConfig
+from coach.batch.render import THUMB_WIDTH_PX
+from coach.batch.worker import BatchWorker, WorkerConfig
 from coach.library import Library
 from coach.pose import PoseSequence
 
