@@ -9,6 +9,10 @@ class InputError(CoachError):
     """An input file (video, image folder, landmark recording) is missing or unusable."""
 
 
+class OutputError(CoachError):
+    """An output file or folder cannot be written (not a folder, no permission, disk full)."""
+
+
 class ModelError(CoachError):
     """The pose model bundle is missing, truncated or not a pose landmarker model."""
 
