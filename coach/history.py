@@ -121,20 +121,25 @@ class HistoryStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._conn = sqlite3.connect(self.path)
-            self._prepare()
         except sqlite3.DatabaseError as err:
             raise InputError(f"{self.path}: not a usable coach session database ({err})") from err
+        try:
+            self._prepare()
+        except BaseException as err:
+            self._conn.close()
+            if isinstance(err, sqlite3.DatabaseError):
+                raise InputError(f"{self.path}: not a usable coach session database "
+                                 f"({err})") from err
+            raise
 
     def _prepare(self) -> None:
         version = self._conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            self._conn.close()
             raise InputError(f"{self.path}: session database schema version {version} is newer "
                              f"than this coach understands ({SCHEMA_VERSION}); upgrade coach")
         if version == 0:
             tables = self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
             if tables.fetchall():
-                self._conn.close()
                 raise InputError(f"{self.path}: an SQLite file that is not a coach session "
                                  "database (no schema version)")
             with self._conn:
