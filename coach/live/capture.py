@@ -159,11 +159,15 @@ class FrameCapture:
         return self._handoff.take(timeout_s)
 
     def stop(self) -> None:
-        """Stop reading and release the source (waits for the thread)."""
+        """Stop reading and release the source (waits for the thread; a capture stopped
+        before it started closes the source it was given)."""
         self._stop.set()
         self._handoff.wake()
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
+        elif self._thread.ident is None and self._source is not None:
+            self._source.close()
+            self._source = None
 
     # -- the thread ------------------------------------------------------------------------
 

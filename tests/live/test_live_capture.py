@@ -95,3 +95,14 @@ def test_unopenable_file_is_raised_to_the_loop(tmp_path):
             assert "missing.mp4" in str(err)
         else:
             raise AssertionError("the open error must reach the loop")
+
+
+def test_capture_stopped_before_start_closes_its_source(sample_path):
+    source = open_source(sample_path("squats"))
+    closed = []
+    real_close = source.close
+    source.close = lambda: closed.append(True) or real_close()
+    capture = FrameCapture(lambda: open_source(sample_path("squats")), live=False,
+                           first_source=source)
+    capture.stop()  # e.g. the video output could not be opened before the session began
+    assert closed == [True]
