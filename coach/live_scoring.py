@@ -42,6 +42,7 @@ from coach.features import (
     frame_features,
 )
 from coach.landmarks import NUM_LANDMARKS
+from coach.numbers import finite_or_none
 from coach.pose import FramePose, PoseSequence
 from coach.scoring import ScoreReport, frame_scores, region_masks, score
 from coach.smoothing import LandmarkSmoother
@@ -241,8 +242,8 @@ class LiveScorer:
             dev = (values - tmpl.mean[j]) / tmpl.spread[j]
         w = conf * weights * np.isfinite(dev)
         region_score, _, total = frame_scores(dev[None], w[None], masks)
-        regions = {r: _opt(v[0]) for r, v in region_score.items()}
-        frame_score = _opt(total[0])
+        regions = {r: finite_or_none(v[0]) for r, v in region_score.items()}
+        frame_score = finite_or_none(total[0])
         shown = self._scheduler.update(cues_for_deviation(tmpl.feature_names, dev, weights), ts)
         dev.setflags(write=False)
         out = LiveFrame(ts, frame_score is not None, frame_score, MappingProxyType(regions), dev,
@@ -269,7 +270,3 @@ class LiveScorer:
             raise NotEnoughPoseError(f"{self.source}: {self._buffer.n} frame(s) with a person, "
                                      "not enough pose to score")
         return score(self.recording(), self.template, mirror=self.mirror)
-
-
-def _opt(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None

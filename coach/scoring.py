@@ -63,6 +63,7 @@ from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation
 from coach.errors import InputError, NotEnoughPoseError
 from coach.features import SPECS, compute_features
 from coach.landmarks import NUM_LANDMARKS, REGIONS
+from coach.numbers import rounded
 from coach.pose import PoseSequence
 from coach.template import Template, prepare_sequence, template_from_sequence
 
@@ -160,10 +161,6 @@ def _ro(arr: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     return out
 
 
-def _num(x: float | None, digits: int = 1) -> float | None:
-    return None if x is None or not np.isfinite(x) else round(float(x), digits)
-
-
 @dataclass(frozen=True)
 class ScoreReport:
     """How an attempt compares with a reference.
@@ -208,18 +205,18 @@ class ScoreReport:
         return {
             "source": self.source,
             "reference": {"name": self.reference_name, "version": self.reference_version},
-            "overall": _num(self.overall),
-            "regions": {k: _num(v) for k, v in self.regions.items()},
-            "features": {k: _num(v) for k, v in self.features.items()},
-            "tempo": {"ratio": _num(self.tempo_ratio, 2), "text": self.tempo_text},
-            "reference_covered": _num(self.reference_covered, 3),
+            "overall": rounded(self.overall),
+            "regions": {k: rounded(v) for k, v in self.regions.items()},
+            "features": {k: rounded(v) for k, v in self.features.items()},
+            "tempo": {"ratio": rounded(self.tempo_ratio, 2), "text": self.tempo_text},
+            "reference_covered": rounded(self.reference_covered, 3),
             "cues": list(self.cues),
             "cue_keys": [list(k) for k in self.cue_keys],
-            "worst_moments": [{"timestamp_ms": _num(m.timestamp_ms), "region": m.region,
-                               "what": m.what, "score": _num(m.score)}
+            "worst_moments": [{"timestamp_ms": rounded(m.timestamp_ms), "region": m.region,
+                               "what": m.what, "score": rounded(m.score)}
                               for m in self.worst_moments],
-            "timeline": {"timestamp_ms": [_num(t) for t in self.timeline_ms],
-                         "score": [_num(s) for s in self.timeline_score],
+            "timeline": {"timestamp_ms": [rounded(t) for t in self.timeline_ms],
+                         "score": [rounded(s) for s in self.timeline_score],
                          "reference_index": [int(i) for i in self.reference_index]},
             "plane": self.plane,
             "mirrored": self.mirrored,

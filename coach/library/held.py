@@ -24,8 +24,9 @@ from coach.errors import NotEnoughPoseError
 from coach.features import SPECS, FeatureTrack, compute_features, mirror_indices
 from coach.landmarks import REGIONS
 from coach.library.meta import ExerciseMeta
+from coach.numbers import rounded
 from coach.pose import PoseSequence
-from coach.scoring import _num, feature_score, weighted_mean
+from coach.scoring import feature_score, weighted_mean
 from coach.template import prepare_sequence
 
 log = logging.getLogger(__name__)
@@ -86,31 +87,31 @@ class HeldReport:
         return {
             "source": self.source,
             "reference": {"name": self.exercise, "version": None},
-            "overall": _num(self.overall),
-            "regions": {k: _num(v) for k, v in self.regions.items()},
-            "features": {t.name: _num(t.score) for t in self.targets},
+            "overall": rounded(self.overall),
+            "regions": {k: rounded(v) for k, v in self.regions.items()},
+            "features": {t.name: rounded(t.score) for t in self.targets},
             "tempo": {"ratio": None, "text": "held posture: no tempo"},
             "reference_covered": None,
             "cues": list(self.cues),
             "cue_keys": [list(k) for k in self.cue_keys],
             "worst_moments": [],
-            "timeline": {"timestamp_ms": [_num(t) for t in self.timeline_ms],
-                         "score": [_num(v) for v in self.frame_scores],
+            "timeline": {"timestamp_ms": [rounded(t) for t in self.timeline_ms],
+                         "score": [rounded(v) for v in self.frame_scores],
                          "in_zone": [bool(z) for z in self.in_zone]},
             "plane": self.plane,
             "mirrored": self.mirrored,
             "frames_used": int(np.isfinite(self.frame_scores).sum()),
             "frames_dropped": int((~np.isfinite(self.frame_scores)).sum()),
             "held": {
-                "form": _num(self.form),
-                "time_in_zone_s": _num(self.time_in_zone_s, 2),
-                "longest_hold_s": _num(self.longest_hold_s, 2),
-                "target_hold_s": _num(self.target_hold_s, 2),
-                "steadiness": _num(self.steadiness),
+                "form": rounded(self.form),
+                "time_in_zone_s": rounded(self.time_in_zone_s, 2),
+                "longest_hold_s": rounded(self.longest_hold_s, 2),
+                "target_hold_s": rounded(self.target_hold_s, 2),
+                "steadiness": rounded(self.steadiness),
                 "targets": [{"feature": t.name, "region": t.region, "target": t.target,
-                             "tolerance": t.tolerance, "median": _num(t.median),
-                             "in_zone_fraction": _num(t.in_zone_fraction, 3),
-                             "score": _num(t.score)} for t in self.targets],
+                             "tolerance": t.tolerance, "median": rounded(t.median),
+                             "in_zone_fraction": rounded(t.in_zone_fraction, 3),
+                             "score": rounded(t.score)} for t in self.targets],
                 "not_measurable": list(self.unmeasured),
             },
         }

@@ -31,6 +31,7 @@ from coach.library.held import MIN_CONFIDENCE
 from coach.live.recorder import PoseRecorder
 from coach.live.session import LiveView
 from coach.live_scoring import LiveScorer
+from coach.numbers import finite_or_none
 from coach.pose import FramePose, PoseSequence
 from coach.scoring import feature_score, region_masks, weighted_mean
 from coach.smoothing import LandmarkSmoother
@@ -160,7 +161,7 @@ class _HeldLive:
         close = feature_score(np.abs(dev))
         w = np.where(known, weights, 0.0)
         score = weighted_mean(np.nan_to_num(close), w) if known.any() else math.nan
-        regions = {r: _opt(weighted_mean(np.nan_to_num(close[m]), w[m]))
+        regions = {r: finite_or_none(weighted_mean(np.nan_to_num(close[m]), w[m]))
                    for r, m in region_masks(tuple(used)).items()}
         in_zone = bool(known.any() and np.all(np.abs(dev[known]) <= 1.0))
         if in_zone:
@@ -169,16 +170,12 @@ class _HeldLive:
         else:
             self._zone_since, self._held_s = None, 0.0
         shown = self.scheduler.update(cues_for_deviation(tuple(used), dev, weights), t)
-        return LiveView(score=self.gauge.update(_opt(score), t), region_scores=regions,
+        return LiveView(score=self.gauge.update(finite_or_none(score), t), region_scores=regions,
                         cue=None if shown is None else shown.text, held_s=self._held_s,
                         target_s=self.target_s)
 
     def recording(self) -> PoseSequence:
         return self.recorder.sequence()
-
-
-def _opt(x: float) -> float | None:
-    return float(x) if np.isfinite(x) else None
 
 
 class ExerciseCoaching:
