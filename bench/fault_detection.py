@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.extract import extract_sequence
-from coach.features import SPECS, _frame_axes, compute_features, estimate_up
+from coach.features import SPECS, body_axes, compute_features, estimate_up
 from coach.landmarks import Landmark as L
 from coach.pose import PoseSequence
 from coach.recording import load_keraal, load_recording, save_recording
@@ -79,7 +79,7 @@ def _frame(seq: PoseSequence) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     if seq.has_world:
         p = np.array(seq.world_xyz)
         up = estimate_up(p, seq.visibility, seq.timestamps_ms)
-        left, fwd = _frame_axes(p, up)
+        left, fwd = body_axes(p, up)
         return p, np.broadcast_to(up, left.shape).copy(), left, fwd
     p = np.array(seq.image_xyz)
     p[..., 2] = 0.0

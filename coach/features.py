@@ -264,8 +264,10 @@ def _mid(p: np.ndarray, a: Landmark, b: Landmark) -> np.ndarray:
     return (p[..., a, :] + p[..., b, :]) / 2.0
 
 
-def _frame_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-frame horizontal unit axes (left, forward) of the body from the hip line, (T, 3)."""
+def body_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The body's horizontal unit axes per frame, (left (T, 3), forward (T, 3)), in the
+    camera axes of world points p (T, 33, 3): left along the hip line (towards the person's
+    left hip), forward = left x up (the way the chest faces); NaN where the hips are missing."""
     hip_lr = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
     left = _unit(hip_lr - _dot(hip_lr, up)[:, None] * up)
     forward = _unit(np.cross(left, up))
@@ -274,7 +276,7 @@ def _frame_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     """World-plane feature columns from world landmarks p (T, 33, 3) and unit up (3,)."""
-    left, fwd = _frame_axes(p, up)
+    left, fwd = body_axes(p, up)
     mid_hip = _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
     mid_sh = _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
     mid_ear = _mid(p, L.LEFT_EAR, L.RIGHT_EAR)
@@ -389,7 +391,7 @@ def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np
 
 def facing_deg(world_xyz: np.ndarray, up: np.ndarray) -> np.ndarray:
     """(T,) heading of the body's forward direction about ``up``, degrees in (-180, 180]."""
-    _, fwd = _frame_axes(world_xyz, up)
+    _, fwd = body_axes(world_xyz, up)
     e1 = _unit(np.array([1.0, 0.0, 0.0]) - up[0] * up)
     e2 = np.cross(up, e1)
     return np.degrees(np.arctan2(_dot(fwd, e2), _dot(fwd, e1)))
