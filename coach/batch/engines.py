@@ -228,10 +228,15 @@ def run_ray(jobs: list[Job], config: WorkerConfig, workers: int | None, address:
     if started_here:
         options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
                                    "logging_level": logging.WARNING}
-        if address:
-            ray.init(address=address, **options)
-        else:
-            ray.init(num_cpus=workers, **options)
+        try:
+            if address:
+                ray.init(address=address, **options)
+            else:
+                ray.init(num_cpus=workers, **options)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            where = f"the Ray cluster at {address}" if address else "a local Ray instance"
+            raise CoachError(f"cannot start or reach {where} "
+                             f"({str(exc).strip().splitlines()[0][:160]})") from None
     try:
         count = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
         events = Queue(actor_options={"num_cpus": 0})
