@@ -405,7 +405,7 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     if motion[-1] > 0 and 1.0 - motion[j[-1]] / motion[-1] > 1.0 - COVERAGE_FULL:
         cues.append(cue("coverage", "-", 1.0 - coverage))
     return {
-        "overall": float(overall) if np.isfinite(overall) else 0.0,
+        "overall": float(overall),
         "regions": {r: (None if not np.isfinite(v) else float(v)) for r, v in regions.items()},
         "features": {n: (None if not np.isfinite(v) else float(v)) for n, v in features.items()},
         "timeline_score": np.where(np.isfinite(frame_score), frame_score, np.nan),
@@ -423,7 +423,8 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     """Score ``attempt`` against ``reference`` (a template, or one take as a sequence).
 
     Raises ``NotEnoughPoseError`` when the attempt or the reference has fewer than
-    ``MIN_FRAMES`` usable frames with a person, ``InputError`` for inputs of the wrong kind.
+    ``MIN_FRAMES`` usable frames with a person or none of the compared features can be
+    measured in the attempt, ``InputError`` for inputs of the wrong kind.
     """
     attempt = _check_sequence(attempt, "attempt")
     if isinstance(reference, PoseSequence):
@@ -476,7 +477,11 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
                 cue_keys=tuple(c.key for c in res["cues"]), plane=plane, frames_used=b - a,
                 frames_dropped=0, mirrored=m, source=attempt.source))
         reports[m] = combine_reports(parts)
-    best = max(reports.values(), key=lambda r: r.overall)
+    best = max(reports.values(), key=lambda r: r.overall if np.isfinite(r.overall) else -1.0)
+    if not np.isfinite(best.overall):
+        raise NotEnoughPoseError(f"{label}: none of the compared features "
+                                 f"({', '.join(template.feature_names)}) could be measured, "
+                                 "not enough pose to score")
     return replace(best, frames_dropped=len(attempt) - used)
 
 
@@ -505,6 +510,10 @@ def _cue_group(key: tuple[str, str]) -> int:
     if region == "tempo":
         return 1
     return 0 if region == "spine" else 2 + REGION_PRIORITY.index(region)
+
+
+def _nan_if_none(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
 
 
 def combine_reports(reports: list[ScoreReport]) -> ScoreReport:
@@ -537,11 +546,10 @@ def combine_reports(reports: list[ScoreReport]) -> ScoreReport:
         if len(moments) < WORST_COUNT and all(abs(m.timestamp_ms - o.timestamp_ms)
                                               >= WORST_GAP_MS for o in moments):
             moments.append(m)
-    ratio = mean([r.tempo_ratio for r in reports])
-    ratio = float("nan") if ratio is None else ratio
+    ratio = _nan_if_none(mean([r.tempo_ratio for r in reports]))
     return ScoreReport(
         reference_name=first.reference_name, reference_version=first.reference_version,
-        overall=float(mean([r.overall for r in reports]) or 0.0),
+        overall=_nan_if_none(mean([r.overall for r in reports])),
         regions=MappingProxyType(regions), features=MappingProxyType(features),
         timeline_ms=_ro(np.concatenate([r.timeline_ms for r in reports])),
         timeline_score=_ro(np.concatenate([r.timeline_score for r in reports])),

@@ -43,6 +43,24 @@ def test_reference_whose_trunk_is_never_seen(good: PoseSequence) -> None:
         score(good, blind)
 
 
+def test_attempt_missing_every_compared_feature_is_not_a_zero_score(good: PoseSequence
+                                                                   ) -> None:
+    knees = ("left_knee_deg", "right_knee_deg")
+    full = template_from_sequence(good, "ref")
+    cols = [full.feature_names.index(n) for n in knees]
+    legs_only = replace(full, feature_names=knees, mean=full.mean[:, cols],
+                        spread=full.spread[:, cols], weights=full.weights[cols])
+    world, image, vis = (np.array(a) for a in (good.world_xyz, good.image_xyz, good.visibility))
+    for landmark in range(25, 33):  # knees, ankles and feet out of the picture
+        world[:, landmark] = image[:, landmark] = np.nan
+        vis[:, landmark] = 0.0
+    legs_cut = replace(good, world_xyz=world, image_xyz=image, visibility=vis,
+                       source="legs_cut.mp4")
+    assert score(good, legs_only).overall > 90.0
+    with pytest.raises(NotEnoughPoseError, match="legs_cut.mp4: none of the compared features"):
+        score(legs_cut, legs_only)
+
+
 def test_attempt_with_no_person_at_all(good: PoseSequence) -> None:
     with pytest.raises(NotEnoughPoseError, match="attempt.mp4: no frame with a person"):
         score(_nobody(replace(good, source="attempt.mp4")), good)
