@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -336,10 +337,22 @@ def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
+@lru_cache(maxsize=8)
+def _landmark_table(names: tuple[str, ...]) -> np.ndarray:
+    """(F, K) landmark indices each feature uses, padded by repeating its last landmark (which
+    leaves their minimum unchanged), so that one gather serves every feature."""
+    width = max(len(SPECS[n].landmarks) for n in names)
+    table = np.array([[*SPECS[n].landmarks] + [SPECS[n].landmarks[-1]]
+                      * (width - len(SPECS[n].landmarks)) for n in names], dtype=np.int64)
+    table.setflags(write=False)
+    return table
+
+
 def _confidence(visibility: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     """(T, F) lowest visibility of the landmarks each feature uses."""
-    cols = [visibility[:, list(SPECS[n].landmarks)].min(axis=1) for n in names]
-    return np.clip(np.stack(cols, axis=1), 0.0, 1.0) if cols else np.zeros((len(visibility), 0))
+    if not names:
+        return np.zeros((len(visibility), 0))
+    return np.clip(visibility[:, _landmark_table(tuple(names))].min(axis=2), 0.0, 1.0)
 
 
 def finite_points(points: np.ndarray) -> np.ndarray:
