@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import NamedTuple
 
 import numpy as np
 
@@ -84,6 +85,18 @@ class LiveFrame:
         return None if self.cue is None else self.cue.text
 
 
+class _PlaneSetup(NamedTuple):
+    """What scoring in one plane needs, built once: the template in that plane (mirrored when
+    asked), its online aligner, region masks (F,) and weights (F,), and the columns (F,) of
+    the plane's features that the template compares."""
+
+    template: Template
+    aligner: OnlineAligner
+    masks: dict[str, np.ndarray]
+    weights: np.ndarray
+    cols: np.ndarray
+
+
 class _Buffer:
     """Growing float32 store of frames for the end-of-session summary (amortised O(1))."""
 
@@ -140,7 +153,7 @@ class LiveScorer:
         self.source = source
         self._smoother = LandmarkSmoother()
         self._scheduler = CueScheduler()
-        self._aligners: dict[str, tuple[Template, OnlineAligner, dict, np.ndarray]] = {}
+        self._aligners: dict[str, _PlaneSetup] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -158,14 +171,16 @@ class LiveScorer:
         self._flip_since: float | None = None
         self._last: LiveFrame | None = None
 
-    def _setup(self, plane: str) -> tuple[Template, OnlineAligner, dict, np.ndarray]:
+    def _setup(self, plane: str) -> _PlaneSetup:
         if plane not in self._aligners:
             tmpl = self.template.in_plane(plane)
             if self.mirror:
                 tmpl = tmpl.mirrored()
             model = ReferenceModel(tmpl.mean, tmpl.spread, tmpl.weights)
-            self._aligners[plane] = (tmpl, OnlineAligner(model), region_masks(
-                tmpl.feature_names), np.array(tmpl.weights))
+            cols = np.array([i for i, n in enumerate(feature_names(plane))
+                             if n in tmpl.feature_names], dtype=np.int64)
+            self._aligners[plane] = _PlaneSetup(tmpl, OnlineAligner(model), region_masks(
+                tmpl.feature_names), np.array(tmpl.weights), cols)
         return self._aligners[plane]
 
     def _update_up(self, frame: FramePose) -> np.ndarray | None:
@@ -231,9 +246,8 @@ class LiveScorer:
         if self._is_mirrored(frame, up):
             return self._unscored(ts)
         smooth = self._smoother.update(frame)
-        tmpl, aligner, masks, weights = self._setup(plane)
+        tmpl, aligner, masks, weights, cols = self._setup(plane)
         values, conf = frame_features(smooth, up, self.image_size)
-        cols = [i for i, n in enumerate(feature_names(plane)) if n in tmpl.feature_names]
         values, conf = values[cols], conf[cols]
         if not np.isfinite(values).any():
             return self._unscored(ts)
