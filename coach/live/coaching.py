@@ -14,6 +14,7 @@ exactly as ``coach score`` would score a file of it.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -91,6 +92,21 @@ class _FlowLive:
         return self.scorer.recording()
 
 
+class _HeldPlane(NamedTuple):
+    """A held posture's targets measurable in one plane: their names (N,), columns (N,) in
+    the plane's features, target values, tolerances and weights (N,), region masks (N,), and
+    the plane's mirror permutation and signs (F,)."""
+
+    names: tuple[str, ...]
+    idx: np.ndarray
+    target: np.ndarray
+    tolerance: np.ndarray
+    weights: np.ndarray
+    masks: dict[str, np.ndarray]
+    perm: np.ndarray
+    signs: np.ndarray
+
+
 class _HeldLive:
     """A held posture: per-frame deviation from the metadata's targets, time held in the zone."""
 
@@ -108,6 +124,7 @@ class _HeldLive:
         self.scheduler = CueScheduler()
         self.gauge = _Ema(GAUGE_TIME_CONSTANT_S)
         self.recorder = PoseRecorder(fps, source, image_size)
+        self._planes: dict[str, _HeldPlane] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -132,15 +149,25 @@ class _HeldLive:
             self._up, self._up_frames = up, []
         return up
 
-    def _deviation(self, values: np.ndarray, conf: np.ndarray,
-                   names: tuple[str, ...]) -> tuple[list[str], np.ndarray]:
-        """Target names measurable here and their signed deviations in tolerance units."""
-        used = [n for n in self.targets if n in names]
-        idx = [names.index(n) for n in used]
-        v = np.where(conf[idx] >= MIN_CONFIDENCE, values[idx], np.nan)
-        target = np.array([self.targets[n] for n in used])
-        tol = np.array([self.tolerances[n] for n in used])
-        return used, (v - target) / tol
+    def _plane(self, plane: str) -> _HeldPlane:
+        """The targets measurable in ``plane`` as arrays, built once per plane."""
+        if plane not in self._planes:
+            names = feature_names(plane)
+            used = tuple(n for n in self.targets if n in names)
+            perm, signs = mirror_indices(names)
+            self._planes[plane] = _HeldPlane(
+                used, np.array([names.index(n) for n in used], dtype=np.int64),
+                np.array([self.targets[n] for n in used], dtype=np.float64),
+                np.array([self.tolerances[n] for n in used], dtype=np.float64),
+                np.array([self.weights[n] for n in used], dtype=np.float64),
+                region_masks(used), perm, signs)
+        return self._planes[plane]
+
+    @staticmethod
+    def _deviation(values: np.ndarray, conf: np.ndarray, held: _HeldPlane) -> np.ndarray:
+        """Signed deviations (N,) of the measurable targets, in tolerance units."""
+        v = np.where(conf[held.idx] >= MIN_CONFIDENCE, values[held.idx], np.nan)
+        return (v - held.target) / held.tolerance
 
     def update(self, pose: FramePose) -> LiveView:
         t = pose.timestamp_ms
@@ -148,28 +175,26 @@ class _HeldLive:
         smooth = self.smoother.update(pose)
         up = self._vertical(smooth)
         values, conf = frame_features(smooth, up, self.image_size)
-        plane = "world" if smooth.world_xyz is not None else "image"
-        names = feature_names(plane)
-        used, dev = self._deviation(values, conf, names)
+        held = self._plane("world" if smooth.world_xyz is not None else "image")
+        used, weights = held.names, held.weights
+        dev = self._deviation(values, conf, held)
         if self.mirror:
-            perm, signs = mirror_indices(names)
-            _, mirrored = self._deviation(values[perm] * signs, conf[perm], names)
+            mirrored = self._deviation(values[held.perm] * held.signs, conf[held.perm], held)
             if np.nansum(np.abs(mirrored)) < np.nansum(np.abs(dev)):
                 dev = mirrored
         known = np.isfinite(dev)
-        weights = np.array([self.weights[n] for n in used])
         close = feature_score(np.abs(dev))
         w = np.where(known, weights, 0.0)
         score = weighted_mean(np.nan_to_num(close), w) if known.any() else math.nan
         regions = {r: finite_or_none(weighted_mean(np.nan_to_num(close[m]), w[m]))
-                   for r, m in region_masks(tuple(used)).items()}
+                   for r, m in held.masks.items()}
         in_zone = bool(known.any() and np.all(np.abs(dev[known]) <= 1.0))
         if in_zone:
             self._zone_since = t if self._zone_since is None else self._zone_since
             self._held_s = (t - self._zone_since) / 1000.0
         else:
             self._zone_since, self._held_s = None, 0.0
-        shown = self.scheduler.update(cues_for_deviation(tuple(used), dev, weights), t)
+        shown = self.scheduler.update(cues_for_deviation(used, dev, weights), t)
         return LiveView(score=self.gauge.update(finite_or_none(score), t), region_scores=regions,
                         cue=None if shown is None else shown.text, held_s=self._held_s,
                         target_s=self.target_s)
