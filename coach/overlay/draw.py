@@ -59,7 +59,8 @@ def text_size(text: str, font_scale: float, thickness: int) -> tuple[int, int, i
 class Sprite:
     """A pre-rendered drawing to paste with anti-aliased edges.
 
-    keep: (H, W) uint8, how much of the picture below stays (255 = untouched).
+    keep: (H, W, 3) uint8, how much of the picture below stays (255 = untouched), the same
+        in each channel (kept per channel so that pasting allocates no mask).
     paint: (H, W, 3) uint8, the drawing's colour already weighted by its coverage.
     """
 
@@ -74,14 +75,14 @@ class Sprite:
         paint = np.zeros((height, width, 3), np.uint8)
         cover = np.zeros((height, width), np.uint8)
         draw(paint, cover)
-        keep = 255 - cover
+        keep = cv2.merge([255 - cover] * 3)
         keep.setflags(write=False)
         paint.setflags(write=False)
         return cls(keep, paint)
 
     def paste(self, scene: np.ndarray, x: int, y: int) -> None:
         """Composite onto ``scene`` in place with the sprite's top-left at (x, y), clipped."""
-        height, width = self.keep.shape
+        height, width = self.keep.shape[:2]
         x0, y0 = max(0, x), max(0, y)
         x1, y1 = min(scene.shape[1], x + width), min(scene.shape[0], y + height)
         if x1 <= x0 or y1 <= y0:
@@ -89,7 +90,7 @@ class Sprite:
         roi = scene[y0:y1, x0:x1]
         keep = self.keep[y0 - y:y1 - y, x0 - x:x1 - x]
         paint = self.paint[y0 - y:y1 - y, x0 - x:x1 - x]
-        kept = cv2.multiply(roi, cv2.merge([keep, keep, keep]), scale=1.0 / 255.0)
+        kept = cv2.multiply(roi, keep, scale=1.0 / 255.0)
         cv2.add(kept, paint, dst=roi)
 
 
