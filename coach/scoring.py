@@ -50,7 +50,6 @@ the person's own. ``mirror="auto"`` scores both ways and keeps the better.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -223,10 +222,6 @@ class ScoreReport:
             "frames_used": self.frames_used,
             "frames_dropped": self.frames_dropped,
         }
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """``to_dict()`` as JSON text."""
-        return json.dumps(self.to_dict(), indent=indent)
 
     def summary_text(self) -> str:
         """A few lines for the terminal."""

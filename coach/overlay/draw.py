@@ -18,7 +18,6 @@ DESIGN_HEIGHT_PX = 480
 FONT = cv2.FONT_HERSHEY_DUPLEX
 
 WHITE = (255, 255, 255)
-BLACK = (0, 0, 0)
 #: The deviation colour scale: on target, at the tolerance, far beyond it.
 GOOD = (70, 200, 90)
 WARN = (250, 190, 40)
