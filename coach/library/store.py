@@ -52,10 +52,11 @@ TAKES_DIR = "takes"
 TAKE_RE = re.compile(r"^take-(\d{3,6})\.(npz|json)$")
 #: Files besides the metadata and the takes that an exercise folder may carry.
 EXTRA_FILE_RE = re.compile(r"^(LICENSE|NOTICE|README)(\.[A-Za-z0-9]{1,8})?$")
-#: Largest take file read, in bytes (an hour at 30 fps is about 60 MB uncompressed).
-MAX_TAKE_BYTES = 96 * 1024 * 1024
 #: Longest take accepted, in frames (an hour at 30 fps).
 MAX_TAKE_FRAMES = 108_000
+#: Largest take file read, in bytes. A saved take (.npz) measured about 1 kB per frame, so
+#: ``MAX_TAKE_FRAMES`` frames come to about 100 MB; a take larger than this is not saved.
+MAX_TAKE_BYTES = 160 * 1024 * 1024
 #: Fewest frames with a person that a take must hold.
 MIN_TAKE_FRAMES = 5
 #: Largest exercise archive read, uncompressed, in bytes.
@@ -348,6 +349,9 @@ class Library:
         takes = folder / TAKES_DIR
         takes.mkdir(exist_ok=True)
         data = recording_bytes(seq, "npz")
+        if len(data) > MAX_TAKE_BYTES:
+            raise TakeError(f"take for '{slug}': {len(data)} bytes, larger than a take may be "
+                            f"({MAX_TAKE_BYTES})")
         fd, tmp_name = tempfile.mkstemp(prefix=".take.", suffix=".tmp.npz", dir=takes)
         tmp = Path(tmp_name)
         try:
