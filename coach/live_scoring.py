@@ -16,7 +16,7 @@ by a median 17 ms in the reference's own view and 50-100 ms from the other views
 "Up" is estimated from the first ``UP_WINDOW_S`` seconds with a person (the setup and
 countdown, standing or sitting still) as for files, then fixed.
 
-Every frame with a person is also kept (float32, about 1.6 kB per frame) so that
+Every frame with a person is also kept (float32, about 0.9 kB per frame) so that
 ``summary()`` can score the whole session with ``coach.scoring.score``, exactly as a file
 would be scored (repetitions included: the movement done again from the start is followed
 live, and scored pass by pass in the summary).

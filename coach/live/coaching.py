@@ -241,7 +241,7 @@ class ExerciseCoaching:
 
     @property
     def frames_kept(self) -> int:
-        """How many frames the recording holds (it grows by about 1 kB per frame)."""
+        """How many frames the recording holds (it grows by about 0.9 kB per frame)."""
         live = self._live
         return live.scorer.frames_kept if isinstance(live, _FlowLive) else len(live.recorder)
 
