@@ -215,8 +215,14 @@ def load_keraal(path: str | Path, fps: float = KERAAL_FPS) -> PoseSequence:
         raise RecordingError(f"{path}: not a KERAAL BlazePose recording ({exc})") from None
     if not keys:
         raise RecordingError(f"{path}: the recording holds no frames")
+    frame_numbers = np.array([float(k) for k in keys])
+    if not (np.isfinite(frame_numbers).all() and np.all(np.diff(frame_numbers) > 0)):
+        raise RecordingError(f"{path}: frame numbers must be finite and distinct")
     image = np.full((len(keys), NUM_LANDMARKS, 3), np.nan)
     for t, key in enumerate(keys):
+        if not isinstance(positions[key], dict):
+            raise RecordingError(f"{path}: frame {key}: expected an object of landmarks, got "
+                                 f"{type(positions[key]).__name__}")
         for name, xyz in positions[key].items():
             try:
                 image[t, landmark_from_name(name)] = xyz
@@ -224,7 +230,6 @@ def load_keraal(path: str | Path, fps: float = KERAAL_FPS) -> PoseSequence:
                 raise RecordingError(f"{path}: frame {key}: bad landmark {name!r} ({exc})") \
                     from None
     visibility = np.where(np.isfinite(image).all(axis=2), 1.0, 0.0)
-    frame_numbers = np.array([float(k) for k in keys])
     return PoseSequence(image, visibility, None, (frame_numbers - frame_numbers[0]) * 1000 / fps,
                         fps, source=str(path))
 

@@ -93,3 +93,17 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
         raise RuntimeError("interrupted")
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]
+
+
+@pytest.mark.parametrize("text, fault", [
+    ('{"positions": {"0": [0.5, 0.5, 0.0]}}', "expected an object of landmarks"),
+    ('{"positions": {"0": {"Nose": [0.5, 0.5, 0.0]}, "0.0": {"Nose": [0.5, 0.5, 0.0]}}}',
+     "frame numbers must be finite and distinct"),
+    ('{"positions": {"nan": {"Nose": [0.5, 0.5, 0.0]}}}',
+     "frame numbers must be finite and distinct"),
+])
+def test_malformed_keraal_file_is_a_recording_error(tmp_path, text, fault):
+    path = tmp_path / "keraal.json"
+    path.write_text(text)
+    with pytest.raises(RecordingError, match=fault):
+        load_recording(path)
