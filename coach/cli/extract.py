@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from coach.errors import InputError
 from coach.extract import extract_sequence
 from coach.recording import save_recording
 
@@ -20,16 +21,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True,
                         help="recording to write (.npz or .json)")
     parser.add_argument("--format", choices=("npz", "json"),
-                        help="file format (default: from the output suffix, else npz)")
+                        help="file format (default: from the output suffix); the output must "
+                             "end in .npz or .json to match")
     parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
     parser.add_argument("--stride", type=int, default=1, help="use every K-th frame")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Extract and save; prints one summary line."""
-    sequence = extract_sequence(args.input, args.model, progress=True, stride=args.stride)
+    """Check the options, extract and save; prints one summary line."""
+    if args.stride < 1:
+        raise InputError(f"--stride: expected 1 or more, got {args.stride}")
     fmt = args.format or ("json" if args.output.suffix.lower() == ".json" else "npz")
+    if args.output.suffix.lower() != f".{fmt}":
+        raise InputError(f"{args.output}: a recording in {fmt} format must end in .{fmt}, "
+                         "so that other commands recognise it as a recording")
+    sequence = extract_sequence(args.input, args.model, progress=True, stride=args.stride)
     path = save_recording(sequence, args.output, fmt)
     found = int(sequence.present.sum())
     print(f"{path}: {len(sequence)} frames, person found in {found}, "

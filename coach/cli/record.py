@@ -58,6 +58,11 @@ def _new_meta(args: argparse.Namespace, slug: str) -> ExerciseMeta:
 
 def run(args: argparse.Namespace) -> int:
     """Record, trim, check, save; prints what happened at each step."""
+    if args.duration is not None and not args.duration > 0:
+        raise LibraryError(f"--duration: expected a positive number of seconds, got "
+                           f"{args.duration:g}")
+    if not args.countdown >= 0:
+        raise LibraryError(f"--countdown: expected 0 or more seconds, got {args.countdown:g}")
     library = open_library(args)
     slug = check_slug(args.exercise)
     found = library.find_folder(slug)

@@ -91,3 +91,20 @@ def test_bad_model_gives_one_clear_line(tmp_path, sample_path, case):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert model.name in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("options, fault", [
+    (("--stride", "0"), "--stride: expected 1 or more"),
+    (("-o", "{tmp}/run.txt"), "must end in .npz"),
+    (("-o", "{tmp}/run.npz", "--format", "json"), "must end in .json"),
+])
+def test_bad_options_give_one_clear_line_before_any_work(tmp_path, sample_path, options,
+                                                         fault):
+    options = tuple(o.format(tmp=tmp_path) for o in options)
+    if "-o" not in options:
+        options += ("-o", str(tmp_path / "run.npz"))
+    result = run_coach("extract", sample_path("squats"), *options)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("coach: error: ") and fault in result.stderr
+    assert list(tmp_path.iterdir()) == []

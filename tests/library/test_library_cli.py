@@ -88,6 +88,8 @@ def test_export_import_remove(library_env: dict[str, str], tmp_path: Path) -> No
     (["references", "show", "../../etc"], "no exercise called"),
     (["references", "import", "/nonexistent/x.zip"], "no such file"),
     (["record", "squat", "--source", "samples/pose2sim_lunge/cam03.mp4"], "take refused: the "),
+    (["record", "squat", "--source", SQUATS, "--duration", "-5"], "--duration: expected a "),
+    (["record", "squat", "--source", SQUATS, "--countdown", "-1"], "--countdown: expected 0 "),
 ])
 def test_bad_requests_fail_with_one_clear_line(library_env: dict[str, str], args: list[str],
                                                message: str) -> None:
