@@ -213,7 +213,7 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: b
             name=n, region=SPECS[n].region, target=meta.hold.targets[n],
             tolerance=meta.tolerances[n],
             median=float(np.nanmedian(values[ok])) if ok.any() else float("nan"),
-            in_zone_fraction=float((col[ok] <= 1.0).mean()) if ok.any() else 0.0,
+            in_zone_fraction=float((col[ok] <= 1.0).mean()) if ok.any() else float("nan"),
             score=float(np.nanmean(close[ok, k])) if ok.any() else float("nan")))
     target_scores = np.array([r.score for r in results])
     regions: dict[str, float | None] = {}
@@ -224,7 +224,9 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: b
     steadiness = None
     if in_zone.sum() >= MIN_FRAMES:
         tol = np.array([meta.tolerances[n] for n in names])
-        sd = np.nanstd(np.stack([track.column(n) for n in names], axis=1)[in_zone], axis=0) / tol
+        held = np.stack([track.column(n) for n in names], axis=1)[in_zone]
+        seen = np.isfinite(held).any(axis=0)  # targets never measured have no spread
+        sd = np.nanstd(held[:, seen], axis=0) / tol[seen]
         steadiness = float(100.0 * np.clip(1.0 - np.nanmean(sd), 0.0, 1.0))
     deviation = np.array([(r.median - r.target) / r.tolerance for r in results])
     cues = cues_for_deviation(names, deviation, weights)[:MAX_CUES]

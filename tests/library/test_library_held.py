@@ -115,3 +115,15 @@ def test_keraal_exercises_separate_through_the_library(tmp_path: Path,
     other = score_exercise(real_sequence("keraal_ELK"), rotation)
     assert own.overall > 95 and own.plane == "image"
     assert other.overall < own.overall - 30
+
+
+def test_a_target_never_measured_reports_no_numbers_not_zeros(arms: PoseSequence) -> None:
+    meta = meta_from(arms, slice(0, 15), ARM_FEATURES + ("left_knee_deg",))
+    image, vis = np.array(arms.image_xyz), np.array(arms.visibility)
+    image[:, 25:] = np.nan  # knees and feet out of the picture
+    vis[:, 25:] = 0.0
+    report = score_held(replace(arms, image_xyz=image, visibility=vis).slice(0, 15), meta)
+    knee = {t["feature"]: t for t in report.to_dict()["held"]["targets"]}["left_knee_deg"]
+    assert knee["median"] is None and knee["score"] is None
+    assert knee["in_zone_fraction"] is None
+    assert report.overall > 90, "the measured targets are held"
