@@ -56,7 +56,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from coach.landmarks import REGIONS, Landmark
+from coach.landmarks import REGIONS, Landmark, midpoint
 from coach.pose import FramePose, PoseSequence
 
 log = logging.getLogger(__name__)
@@ -261,10 +261,6 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=-1)
 
 
-def _mid(p: np.ndarray, a: Landmark, b: Landmark) -> np.ndarray:
-    return (p[..., a, :] + p[..., b, :]) / 2.0
-
-
 def body_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The body's horizontal unit axes per frame, (left (T, 3), forward (T, 3)), in the
     camera axes of world points p (T, 33, 3): left along the hip line (towards the person's
@@ -278,9 +274,9 @@ def body_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     """World-plane feature columns from world landmarks p (T, 33, 3) and unit up (3,)."""
     left, fwd = body_axes(p, up)
-    mid_hip = _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
-    mid_sh = _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    mid_ear = _mid(p, L.LEFT_EAR, L.RIGHT_EAR)
+    mid_hip = midpoint(p, L.LEFT_HIP, L.RIGHT_HIP)
+    mid_sh = midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    mid_ear = midpoint(p, L.LEFT_EAR, L.RIGHT_EAR)
     trunk = mid_sh - mid_hip
     neck = mid_ear - mid_sh
     t_up, n_up = _dot(trunk, up), _dot(neck, up)
@@ -322,8 +318,8 @@ def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:
     lr = (p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]) + (p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER])
     left = np.stack([np.sign(lr[:, 0]), np.zeros(len(p))], axis=-1)
     left[left[:, 0] == 0] = np.nan
-    trunk = _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
-    neck = _mid(p, L.LEFT_EAR, L.RIGHT_EAR) - _mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    trunk = midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - midpoint(p, L.LEFT_HIP, L.RIGHT_HIP)
+    neck = midpoint(p, L.LEFT_EAR, L.RIGHT_EAR) - midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
     lat = np.degrees(np.arctan2(_dot(trunk, left), _dot(trunk, up)))
     sh = p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER]
     hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
@@ -384,10 +380,10 @@ def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np
     window_ms = min(window_s * 1000.0, (last - first) / 3.0)
     idx = idx[timestamps_ms[idx] <= first + window_ms]
     p = world_xyz[idx]
-    mid_hip = _mid(p, L.LEFT_HIP, L.RIGHT_HIP)
+    mid_hip = midpoint(p, L.LEFT_HIP, L.RIGHT_HIP)
     ankles_seen = visibility[idx][:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]].min(axis=1) >= ANKLE_VISIBILITY
-    v = np.where(ankles_seen[:, None], _unit(mid_hip - _mid(p, L.LEFT_ANKLE, L.RIGHT_ANKLE)),
-                 _unit(_mid(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - mid_hip))
+    v = np.where(ankles_seen[:, None], _unit(mid_hip - midpoint(p, L.LEFT_ANKLE, L.RIGHT_ANKLE)),
+                 _unit(midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - mid_hip))
     hip_line = _unit(p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP])
     ok = np.isfinite(v).all(axis=1) & np.isfinite(hip_line).all(axis=1)
     if not ok.any():

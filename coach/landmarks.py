@@ -99,3 +99,9 @@ MIRROR_PERMUTATION.setflags(write=False)
 def landmark_from_name(name: str) -> Landmark:
     """Look up a landmark by a name such as ``"Left_shoulder"`` or ``"LEFT_SHOULDER"``."""
     return Landmark[name.strip().upper().replace(" ", "_")]
+
+
+def midpoint(points: np.ndarray, a: Landmark, b: Landmark) -> np.ndarray:
+    """The virtual marker halfway between landmarks ``a`` and ``b`` of ``points`` (..., 33, D),
+    shape (..., D), in the points' own coordinates (NaN when either is missing)."""
+    return (points[..., a, :] + points[..., b, :]) / 2.0

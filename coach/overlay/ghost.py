@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from coach.landmarks import SEGMENTS, Landmark
+from coach.landmarks import SEGMENTS, Landmark, midpoint
 from coach.overlay.skeleton import spine_points
 from coach.pose import FramePose
 
@@ -26,13 +26,10 @@ _LEG_END = np.array([L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE])
 _LIMBS = np.array([(a, b) for a, b, region in SEGMENTS if region != "spine"])
 
 
-def _mid(points: np.ndarray, a: Landmark, b: Landmark) -> np.ndarray:
-    return (points[a] + points[b]) / 2.0
-
-
 def _torso(points: np.ndarray) -> np.ndarray:
     """Vector mid-hip -> mid-shoulder of (33, D) points."""
-    return _mid(points, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - _mid(points, L.LEFT_HIP, L.RIGHT_HIP)
+    return (midpoint(points, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+            - midpoint(points, L.LEFT_HIP, L.RIGHT_HIP))
 
 
 def body_size_m(world_xyz: np.ndarray) -> tuple[float, float]:
@@ -80,7 +77,7 @@ def place_ghost(ghost: FramePose, person: FramePose,
     torso_px = float(np.hypot(*_torso(person_px)))
     if not (np.isfinite(torso_px) and torso_px >= MIN_TORSO_PX):
         return None
-    anchor = _mid(person_px, L.LEFT_HIP, L.RIGHT_HIP)
+    anchor = midpoint(person_px, L.LEFT_HIP, L.RIGHT_HIP)
     if ghost.world_xyz is not None and person.world_xyz is not None:
         person_torso_xy = float(np.hypot(*_torso(person.world_xyz)[:2]))
         ghost_torso, ghost_leg = body_size_m(ghost.world_xyz)
@@ -93,14 +90,14 @@ def place_ghost(ghost: FramePose, person: FramePose,
                 np.isfinite(size_ratio):
             px_per_m = torso_px / person_torso_xy
             turned = turned_like(ghost.world_xyz, person.world_xyz)
-            offset = turned[:, :2] - _mid(turned, L.LEFT_HIP, L.RIGHT_HIP)[:2]
+            offset = turned[:, :2] - midpoint(turned, L.LEFT_HIP, L.RIGHT_HIP)[:2]
             return anchor + offset * px_per_m * size_ratio
     gw, gh = ghost_image_size or image_size
     ghost_px = ghost.image_xyz[:, :2] * np.array([gw, gh], dtype=np.float64)
     ghost_torso_px = float(np.hypot(*_torso(ghost_px)))
     if not (np.isfinite(ghost_torso_px) and ghost_torso_px >= MIN_TORSO_PX):
         return None
-    return anchor + (ghost_px - _mid(ghost_px, L.LEFT_HIP, L.RIGHT_HIP)) * (
+    return anchor + (ghost_px - midpoint(ghost_px, L.LEFT_HIP, L.RIGHT_HIP)) * (
         torso_px / ghost_torso_px)
 
 

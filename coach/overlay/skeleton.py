@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from coach.landmarks import SEGMENTS, Landmark
+from coach.landmarks import SEGMENTS, Landmark, midpoint
 from coach.pose import FramePose
 
 RGB = tuple[int, int, int]
@@ -20,12 +20,9 @@ SPINE_NEUTRAL: RGB = (255, 215, 0)
 
 def spine_points(image_xy: np.ndarray) -> np.ndarray:
     """Virtual spine markers from (33, 2) points: (3, 2) mid-hip, mid-shoulder, mid-ear."""
-    def mid(a: Landmark, b: Landmark) -> np.ndarray:
-        return (image_xy[a] + image_xy[b]) / 2.0
-
-    return np.stack([mid(Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
-                     mid(Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
-                     mid(Landmark.LEFT_EAR, Landmark.RIGHT_EAR)])
+    return np.stack([midpoint(image_xy, Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
+                     midpoint(image_xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
+                     midpoint(image_xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)])
 
 
 @dataclass
