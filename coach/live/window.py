@@ -21,6 +21,7 @@ class Window:
         self.title = title
         cv2.namedWindow(title, cv2.WINDOW_NORMAL | cv2.WINDOW_KEEPRATIO)
         self._shown = False
+        self._bgr: np.ndarray | None = None  # reused for every frame of the same size
 
     def show(self, rgb: np.ndarray) -> str | None:
         """Show one frame and poll the keyboard; returns a command ("pause", "restart",
@@ -31,7 +32,10 @@ class Window:
             height, width = rgb.shape[:2]
             fit = min(1.0, MAX_START_SIZE[0] / width, MAX_START_SIZE[1] / height)
             cv2.resizeWindow(self.title, int(width * fit), int(height * fit))
-        cv2.imshow(self.title, cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        if self._bgr is None or self._bgr.shape != rgb.shape:
+            self._bgr = np.empty_like(rgb)
+        cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR, dst=self._bgr)
+        cv2.imshow(self.title, self._bgr)
         self._shown = True
         key = cv2.waitKey(1)
         if key >= 0:
