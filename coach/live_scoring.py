@@ -16,10 +16,10 @@ by a median 17 ms in the reference's own view and 50-100 ms from the other views
 "Up" is estimated from the first ``UP_WINDOW_S`` seconds with a person (the setup and
 countdown, standing or sitting still) as for files, then fixed.
 
-Every frame with a person is also kept (float32, about 0.9 kB per frame) so that
-``summary()`` can score the whole session with ``coach.scoring.score``, exactly as a file
-would be scored (repetitions included: the movement done again from the start is followed
-live, and scored pass by pass in the summary).
+Every frame with a person is also kept (``coach.live.recorder.PoseRecorder``: float32, about
+0.9 kB per frame, up to an hour) so that ``summary()`` can score the whole session with
+``coach.scoring.score``, exactly as a file would be scored (repetitions included: the
+movement done again from the start is followed live, and scored pass by pass in the summary).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from coach.features import (
     finite_points,
     frame_features,
 )
-from coach.landmarks import NUM_LANDMARKS
+from coach.live.recorder import PoseRecorder
 from coach.numbers import finite_or_none
 from coach.pose import FramePose, PoseSequence
 from coach.scoring import ScoreReport, frame_scores, region_masks, score
@@ -97,47 +97,6 @@ class _PlaneSetup(NamedTuple):
     cols: np.ndarray
 
 
-class _Buffer:
-    """Growing float32 store of frames for the end-of-session summary (amortised O(1))."""
-
-    def __init__(self) -> None:
-        self.n = 0
-        self._cap = 0
-        self.image = np.empty((0, NUM_LANDMARKS, 3), np.float32)
-        self.world = np.empty((0, NUM_LANDMARKS, 3), np.float32)
-        self.vis = np.empty((0, NUM_LANDMARKS), np.float32)
-        self.ts = np.empty(0, np.float64)
-        self.people = np.empty(0, np.int64)
-        self.has_world = True
-
-    def append(self, frame: FramePose) -> None:
-        if self.n == self._cap:
-            self._cap = max(256, 2 * self._cap)
-            for name in ("image", "world", "vis", "ts", "people"):
-                old = getattr(self, name)
-                new = np.empty((self._cap,) + old.shape[1:], old.dtype)
-                new[: self.n] = old[: self.n]
-                setattr(self, name, new)
-        i = self.n
-        self.image[i] = frame.image_xyz
-        self.vis[i] = frame.visibility
-        self.ts[i] = frame.timestamp_ms
-        self.people[i] = frame.people_seen
-        if frame.world_xyz is None:
-            self.has_world = False
-        else:
-            self.world[i] = frame.world_xyz
-        self.n += 1
-
-    def sequence(self, source: str, image_size: tuple[int, int] | None) -> PoseSequence:
-        n = self.n
-        ts = self.ts[:n]
-        fps = 1000.0 / float(np.median(np.diff(ts))) if n > 1 else 30.0
-        return PoseSequence(self.image[:n], self.vis[:n],
-                            self.world[:n] if self.has_world else None, ts, fps, source,
-                            image_size, self.people[:n])
-
-
 class LiveScorer:
     """Scores a live session frame by frame against ``template``.
 
@@ -161,7 +120,7 @@ class LiveScorer:
         self._smoother.reset()
         self._scheduler.reset()
         self._aligners.clear()
-        self._buffer = _Buffer()
+        self._recorder = PoseRecorder(None, self.source, self.image_size)
         self._up_frames: list[np.ndarray] = []
         self._up_vis: list[np.ndarray] = []
         self._up_ts: list[float] = []
@@ -236,7 +195,7 @@ class LiveScorer:
                           ts, frame.people_seen)
         if not frame.present:
             return self._unscored(ts)
-        self._buffer.append(frame)
+        self._recorder.append(frame)
         plane = "world" if (frame.world_xyz is not None and self.template.plane == "world") \
             else "image"
         if plane == "image" and frame.world_xyz is not None:
@@ -268,11 +227,11 @@ class LiveScorer:
     @property
     def frames_kept(self) -> int:
         """Frames with a person kept for the summary."""
-        return self._buffer.n
+        return len(self._recorder)
 
     def recording(self) -> PoseSequence:
         """The session's frames with a person, as a sequence (unsmoothed, as detected)."""
-        return self._buffer.sequence(self.source, self.image_size)
+        return self._recorder.sequence()
 
     def summary(self) -> ScoreReport:
         """Score the whole session so far with ``coach.scoring.score`` (which scores each
@@ -280,7 +239,7 @@ class LiveScorer:
 
         Raises ``NotEnoughPoseError`` when there is not enough pose to score.
         """
-        if self._buffer.n < 2:
-            raise NotEnoughPoseError(f"{self.source}: {self._buffer.n} frame(s) with a person, "
-                                     "not enough pose to score")
+        if len(self._recorder) < 2:
+            raise NotEnoughPoseError(f"{self.source}: {len(self._recorder)} frame(s) with a "
+                                     "person, not enough pose to score")
         return score(self.recording(), self.template, mirror=self.mirror)

@@ -20,10 +20,19 @@ BLOCK_FRAMES = 1024
 MAX_FRAMES = 30 * 60 * 60
 
 
-class PoseRecorder:
-    """Append ``FramePose`` objects; ``sequence()`` gives them as one ``PoseSequence``."""
+#: Frame rate given to a recording of fewer than two frames when none was set.
+DEFAULT_FPS = 30.0
 
-    def __init__(self, fps: float, source: str = "", image_size: tuple[int, int] | None = None,
+
+class PoseRecorder:
+    """Append ``FramePose`` objects; ``sequence()`` gives them as one ``PoseSequence``.
+
+    fps: the recording's frame rate, or None to take it from the kept frames' times (the
+    median interval): a live loop that drops frames runs slower than its camera.
+    """
+
+    def __init__(self, fps: float | None, source: str = "",
+                 image_size: tuple[int, int] | None = None,
                  max_frames: int = MAX_FRAMES) -> None:
         self.fps = fps
         self.source = source
@@ -91,9 +100,13 @@ class PoseRecorder:
                 return np.empty(shape)
             return np.concatenate([b[key] for b in self._blocks])[:self._count]
 
+        times = stacked("time")
+        fps = self.fps
+        if fps is None:
+            fps = 1000.0 / float(np.median(np.diff(times))) if len(times) > 1 else DEFAULT_FPS
         return PoseSequence(
             image_xyz=stacked("image"), visibility=stacked("visibility"),
             world_xyz=stacked("world") if self._with_world else None,
-            timestamps_ms=stacked("time"), fps=self.fps, source=self.source,
+            timestamps_ms=times, fps=fps, source=self.source,
             image_size=self.image_size, people_seen=stacked("people"),
         )

@@ -1,4 +1,4 @@
-"""The compact landmark recorder behind held-posture sessions, on real poses."""
+"""The compact landmark recorder behind live sessions, on real poses."""
 
 from __future__ import annotations
 
@@ -36,3 +36,12 @@ def test_full_recorder_stops_growing(real_sequence):
     recorder.clear()
     assert len(recorder) == 0 and not recorder.truncated
     assert len(recorder.sequence()) == 0
+
+
+def test_frame_rate_from_the_kept_times_when_not_given(real_sequence):
+    seq = real_sequence("squats")
+    recorder = PoseRecorder(None)
+    for i in range(0, len(seq), 2):  # a loop that keeps every other frame
+        recorder.append(seq.frame(i))
+    assert recorder.sequence().fps == pytest.approx(seq.fps / 2, rel=0.05)
+    assert PoseRecorder(None).sequence().fps > 0
