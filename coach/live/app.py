@@ -85,7 +85,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def run_live(options: LiveOptions,
              opener: Callable[[str], FrameSource] = open_source) -> LiveResult:
-    """Run one session and save it; raises CoachError for what the user must fix."""
+    """Run one session and save it; raises CoachError for what the user must fix (after
+    writing the summary files, when only the history could not be saved)."""
     if options.headless and options.output is None:
         raise InputError("--headless needs --output DIR for the annotated video and summary")
     if not options.headless:
@@ -136,10 +137,14 @@ def run_live(options: LiveOptions,
     summary = session_summary(exercise.slug, exercise.name, options.source, outcome, paths)
     text = summary_text(summary, outcome)
     result = LiveResult(outcome, summary, text, files=paths)
+    history_error: CoachError | None = None
     if options.save_history:
-        result.session_id = save_to_history(options, exercise.slug, summary, outcome,
-                                            result.files.get("video"))
-        summary["session_id"] = result.session_id
+        try:
+            result.session_id = save_to_history(options, exercise.slug, summary, outcome,
+                                                result.files.get("video"))
+            summary["session_id"] = result.session_id
+        except CoachError as err:  # the summary files are still written, then this is raised
+            history_error = err
     if options.output is not None:
         out = Path(options.output)
         result.files["summary_json"] = out / f"{exercise.slug}.json"
@@ -148,6 +153,9 @@ def run_live(options: LiveOptions,
             json.dump(summary, handle, indent=2)
         with atomic_write(result.files["summary_text"], "w") as handle:
             handle.write(text + "\n")
+    if history_error is not None:
+        raise CoachError(f"the session could not be saved to the history ({history_error})"
+                         + (f"; its summary is in {options.output}" if options.output else ""))
     return result
 
 

@@ -285,3 +285,17 @@ def test_camera_lost_is_shown_and_the_session_goes_on(sample_path):
     assert outcome.frames_processed + outcome.frames_dropped == 30
     times = outcome.recording.timestamps_ms
     assert np.all(np.diff(times) > 0)
+
+
+def test_unusable_history_keeps_the_summary_files(tmp_path, sample_path):
+    out, db = tmp_path / "demo", tmp_path / "history.sqlite3"
+    db.write_bytes(b"not an SQLite database " * 100)
+    run = subprocess.run(
+        [str(COACH), "live", "--exercise", "squat", "--source", str(sample_path("squats")),
+         "--headless", "--output", str(out), "--db", str(db)],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [run.stderr.strip()]
+    assert "could not be saved to the history" in run.stderr and db.name in run.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["squat.json", "squat.mp4", "squat.txt"]
+    assert json.loads((out / "squat.json").read_text())["frames"]["processed"] == 65
