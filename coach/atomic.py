@@ -37,7 +37,12 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
             prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
         )
     except OSError as exc:
-        raise OutputError(f"{target}: cannot be written ({exc.strerror or exc})") from None
+        why = exc.strerror or str(exc)
+        for folder in (target.parent, *target.parent.parents):
+            if folder.exists() and not folder.is_dir():
+                why = f"{folder} is a file, not a folder"
+                break
+        raise OutputError(f"{target}: cannot be written ({why})") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -14,7 +14,8 @@ from coach.errors import OutputError
 def test_folder_that_is_a_file_is_an_output_error(tmp_path):
     blocker = tmp_path / "plain.txt"
     blocker.write_text("a file, not a folder")
-    with pytest.raises(OutputError, match="plain.txt"), atomic_write(blocker / "out.json", "w"):
+    with pytest.raises(OutputError, match="plain.txt is a file, not a folder"), \
+            atomic_write(blocker / "deeper" / "out.json", "w"):
         pytest.fail("the block must not run")
 
 
