@@ -141,7 +141,8 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     store.remove_stale_temps()
     done = {j.key: r for j in jobs
             if (r := store.load(j.key)) is not None and not _stale(r, options)}
-    todo = [j for j in jobs if j.key not in done]
+    # Largest inputs first: the long videos start early and the workers finish together.
+    todo = sorted((j for j in jobs if j.key not in done), key=lambda j: -j.size_bytes)
     listen("total", len(jobs))
     listen("skipped", len(done))
     config = WorkerConfig(str(model), refs)
