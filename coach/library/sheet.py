@@ -169,28 +169,30 @@ def render_sheet(exercise: Exercise, path: str | Path) -> Path:
     text_h = 0.16 * (text.count("\n") + 2)
     fig = plt.figure(figsize=(13, 1.0 + sum(heights[r] for r in rows) + text_h + 0.6),
                      layout="constrained")
-    grid = fig.add_gridspec(len(rows) + 1, 1,
-                            height_ratios=[heights[r] for r in rows] + [text_h])
-    status = exercise.status if not exercise.is_waiting else \
-        "WAITING FOR AN INSTRUCTOR'S RECORDING"
-    fig.suptitle(f"{meta.name}  ({exercise.slug})\n{meta.tradition}, {meta.kind} "
-                 f"{'posture' if meta.is_held else 'movement'}, filmed from the {meta.view}"
-                 f"  \u2014  {status}", fontsize=12)
-    for k, row in enumerate(rows):
-        if row == "poses":
-            pose = exercise.template().pose if not exercise.is_held else exercise.takes[0]
-            label = "key poses (reference)" if not exercise.is_held else "key poses (take 1)"
-            _pose_strip(fig, grid[k], pose, label)
-        elif row == "curves":
-            _feature_curves(fig, grid[k], exercise)
-        else:
-            _targets_chart(fig, grid[k], exercise)
-    ax = fig.add_subplot(grid[len(rows)])
-    ax.axis("off")
-    ax.text(0.0, 1.0, text, va="top", ha="left", fontsize=9, transform=ax.transAxes,
-            family="DejaVu Sans")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=90, format="png")
-    plt.close(fig)
+    try:
+        grid = fig.add_gridspec(len(rows) + 1, 1,
+                                height_ratios=[heights[r] for r in rows] + [text_h])
+        status = exercise.status if not exercise.is_waiting else \
+            "WAITING FOR AN INSTRUCTOR'S RECORDING"
+        fig.suptitle(f"{meta.name}  ({exercise.slug})\n{meta.tradition}, {meta.kind} "
+                     f"{'posture' if meta.is_held else 'movement'}, filmed from the {meta.view}"
+                     f"  \u2014  {status}", fontsize=12)
+        for k, row in enumerate(rows):
+            if row == "poses":
+                pose = exercise.template().pose if not exercise.is_held else exercise.takes[0]
+                label = "key poses (reference)" if not exercise.is_held else "key poses (take 1)"
+                _pose_strip(fig, grid[k], pose, label)
+            elif row == "curves":
+                _feature_curves(fig, grid[k], exercise)
+            else:
+                _targets_chart(fig, grid[k], exercise)
+        ax = fig.add_subplot(grid[len(rows)])
+        ax.axis("off")
+        ax.text(0.0, 1.0, text, va="top", ha="left", fontsize=9, transform=ax.transAxes,
+                family="DejaVu Sans")
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=90, format="png")
+    finally:
+        plt.close(fig)
     log.info("wrote reference sheet %s", path)
     return path

@@ -38,3 +38,16 @@ def test_key_moments_are_spread_over_the_take(real_sequence) -> None:  # noqa: A
 def test_sheet_must_be_a_png(tmp_path: Path) -> None:
     with pytest.raises(LibraryError, match=r"\.png"):
         render_sheet(Library.open([tmp_path]).get("squat"), tmp_path / "x.jpg")
+
+
+def test_sheet_that_cannot_be_written_leaves_no_open_figure(tmp_path) -> None:  # noqa: ANN001
+    from matplotlib import pyplot as plt
+
+    from coach.errors import OutputError
+
+    blocker = tmp_path / "plain.txt"
+    blocker.write_text("a file, not a folder")
+    before = len(plt.get_fignums())
+    with pytest.raises(OutputError, match="plain.txt"):
+        render_sheet(Library.open().get("squat"), blocker / "squat.png")
+    assert len(plt.get_fignums()) == before
