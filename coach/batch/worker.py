@@ -47,6 +47,7 @@ from coach.batch.references import AUTO, ReferenceSet, UnpackedReferences
 from coach.batch.render import render_input
 from coach.batch.store import THUMBS_DIR, VIDEOS_DIR, Outcome
 from coach.errors import CoachError, InputError
+from coach.numbers import rounded
 from coach.pose import PoseSequence
 from coach.sources import Frame
 
@@ -261,9 +262,9 @@ class BatchWorker:
                 candidates.append({"exercise": exercise.slug, "overall": None,
                                    "error": str(exc)})
                 continue
-            overall = _round(report.overall)
+            overall = rounded(report.overall)
             candidates.append({"exercise": exercise.slug, "overall": overall, "error": None})
-            if best is None or (overall or 0.0) > (_round(best.overall) or 0.0):
+            if best is None or (overall or 0.0) > (rounded(best.overall) or 0.0):
                 best = report
         if best is None:
             assert first_error is not None
@@ -323,13 +324,6 @@ def _stage_input(folder: Path, job: Job, data: Mapping[str, bytes]) -> Path:
     return target
 
 
-def _round(value: Any, digits: int = 1) -> float | None:
-    if value is None:
-        return None
-    value = float(value)
-    return round(value, digits) if math.isfinite(value) else None
-
-
 def _json_safe(value: Any) -> Any:
     """Plain JSON data: numpy scalars and arrays to Python, NaN and infinities to None."""
     if isinstance(value, Mapping):
@@ -361,8 +355,8 @@ def _summary(report: Mapping[str, Any], count: int) -> dict[str, Any]:
         worst = worst_from_timeline(times, scores, count)
     tempo = report.get("tempo")
     return _json_safe({
-        "overall": _round(report.get("overall")),
-        "regions": {k: _round(v) for k, v in (report.get("regions") or {}).items()},
+        "overall": rounded(report.get("overall")),
+        "regions": {k: rounded(v) for k, v in (report.get("regions") or {}).items()},
         "cues": list(report.get("cues") or []),
         "tempo": tempo.get("text") if isinstance(tempo, Mapping) else None,
         "plane": report.get("plane"),
