@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from coach.batch.engines import ENGINES
 from coach.batch.runner import BatchOptions, run_batch
+from coach.cli.options import add_library_option, add_model_option
 
 #: Exit code when the batch ran but some inputs could not be scored.
 EXIT_SOME_FAILED = 1
@@ -48,9 +49,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="Ray cluster address (default: start a local Ray)")
     parser.add_argument("--annotate", action="store_true",
                         help="also write annotated videos (skeleton and score) to OUT/videos/")
-    parser.add_argument("--library", action="append", default=[], metavar="DIR",
-                        help="reference library folder (repeatable; also COACH_LIBRARY)")
-    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    add_library_option(parser)
+    add_model_option(parser)
     parser.set_defaults(handler=run)
 
 

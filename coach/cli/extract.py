@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from coach.cli.options import add_model_option
 from coach.errors import InputError
 from coach.extract import extract_sequence
 from coach.recording import save_recording
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--format", choices=("npz", "json"),
                         help="file format (default: from the output suffix); the output must "
                              "end in .npz or .json to match")
-    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    add_model_option(parser)
     parser.add_argument("--stride", type=int, default=1, help="use every K-th frame")
     parser.set_defaults(handler=run)
 

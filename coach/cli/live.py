@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from coach.cli.options import add_library_option, add_model_option
 from coach.live.keys import KEY_HELP
 
 EXIT_SOURCE_FAILED = 1
@@ -46,9 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--db", type=Path,
                         help="session history database (default: $COACH_DB, else "
                              "history.sqlite3 in the user data folder)")
-    parser.add_argument("--library", action="append", default=[], metavar="DIR",
-                        help="an instructor's reference library to search first (repeatable)")
-    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    add_library_option(parser)
+    add_model_option(parser)
     parser.set_defaults(handler=run)
 
 

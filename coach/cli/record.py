@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from coach.cli.references import add_library_option, open_library
+from coach.cli.options import add_library_option, add_model_option, open_library
 from coach.library import ExerciseMeta, LibraryError, check_slug, prepare_take
 from coach.library.meta import KINDS, TRADITIONS, VIEWS
 from coach.library.recorder import COUNTDOWN_S, record_take
@@ -30,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              f"{COUNTDOWN_S:g})")
     parser.add_argument("--duration", type=float, metavar="S",
                         help="stop after this many seconds (default: Ctrl-C or the video's end)")
-    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    add_model_option(parser)
     new = parser.add_argument_group("a new exercise (not yet in any library)")
     new.add_argument("--name", help="display name (default: from the slug)")
     new.add_argument("--tradition", choices=TRADITIONS)

@@ -5,21 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from coach.library import Library
+from coach.cli.options import add_library_option, open_library
 from coach.library.sheet import render_sheet
-
-
-def add_library_option(parser: argparse.ArgumentParser) -> None:
-    """The ``--library DIR`` option shared by the commands that use the reference library."""
-    parser.add_argument("--library", type=Path, metavar="DIR",
-                        help="your own reference library (default: $COACH_LIBRARY, else "
-                             "~/.local/share/coach/references); the built-in one is searched "
-                             "after it")
-
-
-def open_library(args: argparse.Namespace) -> Library:
-    """The library search path from ``--library`` and the environment."""
-    return Library.open([args.library] if args.library else [])
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

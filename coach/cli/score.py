@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from coach.cli.references import add_library_option, open_library
+from coach.cli.options import add_library_option, add_model_option, open_library
 from coach.library import score_exercise
 from coach.recording import load_pose_input
 
@@ -23,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--mirror", action="store_true",
                         help="also compare with the mirror image (following as in a mirror)")
-    parser.add_argument("--model", type=Path, help="a PoseLandmarker .task bundle to use")
+    add_model_option(parser)
     add_library_option(parser)
     parser.set_defaults(handler=run)
 
