@@ -108,3 +108,13 @@ def test_bad_options_give_one_clear_line_before_any_work(tmp_path, sample_path, 
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith("coach: error: ") and fault in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_piped_to_a_reader_that_stops_early_is_not_an_error():
+    """``coach references list | head -1``: no traceback when the reader goes away."""
+    listing = subprocess.Popen([*COACH, "references", "list"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    listing.stdout.close()  # gone before coach has started up and printed anything
+    _, stderr = listing.communicate(timeout=120)
+    assert "Traceback" not in stderr.decode()
+    assert listing.returncode == 0
