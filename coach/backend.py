@@ -77,6 +77,16 @@ def check_model_file(path: Path) -> None:
         raise ModelError(f"{path}: the model bundle is damaged ({broken} fails its checksum)")
 
 
+def model_image(rgb: np.ndarray) -> object:
+    """``rgb`` ((H, W, 3) uint8) copied into a MediaPipe image, ready for ``detect``.
+
+    Independent of any model, so a decoding thread can prepare it while the model works.
+    """
+    import mediapipe as mp
+
+    return mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
+
+
 class PoseBackend:
     """MediaPipe pose landmarks for one followed person per frame.
 
@@ -124,13 +134,15 @@ class PoseBackend:
         """Forget the followed person, so the next frame chooses afresh."""
         self._follower.reset()
 
-    def detect(self, frame: Frame) -> FramePose:
-        """Landmarks of the followed person in ``frame`` (NaN when nobody usable is seen)."""
-        import mediapipe as mp
+    def detect(self, frame: Frame, image: object | None = None) -> FramePose:
+        """Landmarks of the followed person in ``frame`` (NaN when nobody usable is seen).
 
+        image: ``model_image(frame.rgb)`` if already made (e.g. by a decoding thread).
+        """
         height, width = frame.rgb.shape[:2]
         self._follower.aspect = width / height
-        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame.rgb))
+        if image is None:
+            image = model_image(frame.rgb)
         if self._warmed_up:
             result = self._run(image, frame.timestamp_ms)
         else:  # the first call logs graph set-up warnings natively

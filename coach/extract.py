@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from tqdm import tqdm
 
-from coach.backend import PoseBackend
+from coach.backend import PoseBackend, model_image
 from coach.errors import InputError
 from coach.pose import FramePose, PoseSequence
 from coach.prefetch import prefetch
-from coach.sources import FrameSource, open_source
+from coach.sources import Frame, FrameSource, open_source
 
 #: Videos shorter than this many frames get no progress bar.
 PROGRESS_MIN_FRAMES = 150
@@ -20,7 +21,8 @@ def extract_from_source(source: FrameSource, backend: PoseBackend, *, stride: in
                         progress: bool = False) -> PoseSequence:
     """Run ``backend`` on every ``stride``-th frame of ``source``; timestamps stay the source's.
 
-    Decoding runs one thread ahead of the model. Raises InputError if the source gives no frame.
+    Decoding, and copying each scored frame into the model's image, run in a thread ahead of
+    the model. Raises InputError if the source gives no frame.
     """
     if stride < 1:
         raise ValueError(f"stride: expected 1 or more, got {stride}")
@@ -30,17 +32,27 @@ def extract_from_source(source: FrameSource, backend: PoseBackend, *, stride: in
     show = progress and (total is None or total >= PROGRESS_MIN_FRAMES)
     with tqdm(total=total, unit="frame", desc=Path(source.name).name, disable=not show,
               leave=False) as bar:
-        for frame in prefetch(source):
+        for frame, image in prefetch(_with_model_images(source, stride)):
             bar.update(1)
-            if frame.index % stride:
+            if image is None:
                 continue
             if image_size is None:
                 image_size = (frame.rgb.shape[1], frame.rgb.shape[0])
-            frames.append(backend.detect(frame))
+            frames.append(backend.detect(frame, image))
     if not frames:
         raise InputError(f"{source.name}: no frames could be read")
     return PoseSequence.from_frames(frames, fps=source.fps / stride, source=source.name,
                                     image_size=image_size)
+
+
+def _with_model_images(source: FrameSource, stride: int
+                       ) -> Iterator[tuple[Frame, object | None]]:
+    """Each frame with its model image, or None for a frame the stride skips."""
+    try:
+        for frame in source:
+            yield frame, None if frame.index % stride else model_image(frame.rgb)
+    finally:
+        source.close()
 
 
 def extract_sequence(spec: str | int | Path, model_path: str | Path | None = None, *,

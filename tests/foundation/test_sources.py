@@ -44,6 +44,16 @@ def test_padded_rows_are_packed_for_the_model(sample_path):
     assert frame.rgb.flags["C_CONTIGUOUS"]
 
 
+def test_decoder_threads_do_not_change_frames_or_times(sample_path):
+    """Single-threaded decoding (the default on two cores) gives the frames of frame threading."""
+    path = sample_path("cam01")
+    with VideoFileSource(path, decode_threads=1) as one, \
+            VideoFileSource(path, decode_threads=4) as several:
+        for a, b in zip(one, several, strict=True):
+            assert a.timestamp_ms == b.timestamp_ms and a.index == b.index
+            assert np.array_equal(a.rgb, b.rgb)
+
+
 def test_video_source_releases_its_handle_on_early_exit(sample_path):
     source = open_source(sample_path("dance"))
     with source:
