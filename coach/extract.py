@@ -47,12 +47,19 @@ def extract_from_source(source: FrameSource, backend: PoseBackend, *, stride: in
 
 def _with_model_images(source: FrameSource, stride: int
                        ) -> Iterator[tuple[Frame, object | None]]:
-    """Each frame with its model image, or None for a frame the stride skips."""
+    """Each frame with its model image, or None for a frame the stride skips.
+
+    Stopped early, it closes the source's iterator, so a video file is closed by the thread
+    that decodes it.
+    """
+    frames = iter(source)
     try:
-        for frame in source:
+        for frame in frames:
             yield frame, None if frame.index % stride else model_image(frame.rgb)
     finally:
-        source.close()
+        close = getattr(frames, "close", None)
+        if callable(close):
+            close()
 
 
 def extract_sequence(spec: str | int | Path, model_path: str | Path | None = None, *,

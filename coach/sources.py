@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -117,9 +117,55 @@ class VideoFileSource(_ClosingSource):
         self.height = int(self._stream.codec_context.height)
 
     def __iter__(self) -> Iterator[Frame]:
+        try:
+            for frame, timestamp_ms, index in self._decoded():
+                yield Frame(_packed_rgb(frame), timestamp_ms, index)
+        finally:
+            self.close()
+
+    def frames_at(self, times_ms: Iterable[float]) -> Iterator[Frame]:
+        """The frames shown at ``times_ms`` (as ``Frame.timestamp_ms`` gives them, within
+        0.5 ms), in time order; times no frame has are passed over.
+
+        Only these frames are converted to RGB, and where a keyframe lies between one wanted
+        frame and the next, decoding jumps to it instead of decoding every frame on the way.
+        """
+        targets = iter(sorted(set(times_ms)))
+        target = next(targets, None)
+        timeline = self._timeline() if target is not None else None
+        decoded = self._decoded()
+        position_ms = -np.inf if timeline is None else timeline[0][0]  # decoded up to here
+        try:
+            while target is not None:
+                if timeline is not None:
+                    times, keys = timeline
+                    before = np.searchsorted(keys, target + 0.5) - 1
+                    if before >= 0 and keys[before] > position_ms + 0.5:
+                        decoded.close()
+                        self._container.seek(
+                            int(round(keys[before] / 1000.0 / self._stream.time_base)),
+                            stream=self._stream, backward=True)
+                        decoded = self._decoded(start_index=int(np.searchsorted(times,
+                                                                                keys[before])))
+                reached = next((d for d in decoded if d[1] > target - 0.5), None)
+                if reached is None:
+                    return
+                frame, position_ms, index = reached
+                while target is not None and target < position_ms - 0.5:
+                    target = next(targets, None)  # no frame at that time
+                if target is not None and abs(position_ms - target) < 0.5:
+                    yield Frame(_packed_rgb(frame), position_ms, index)
+                    target = next(targets, None)
+        finally:
+            decoded.close()
+            self.close()
+
+    def _decoded(self, start_index: int = 0) -> Iterator[tuple[object, float, int]]:
+        """(PyAV frame, timestamp in ms, index) from the decoder's position on; times strictly
+        increase. Raises InputError when not one frame decodes."""
         import av
 
-        index = 0
+        index = start_index
         last_ms = -np.inf
         try:
             for frame in self._container.decode(self._stream):
@@ -130,26 +176,56 @@ class VideoFileSource(_ClosingSource):
                 if timestamp_ms <= last_ms:  # a repeated or reordered time: keep order strict
                     timestamp_ms = last_ms + 1.0
                 last_ms = timestamp_ms
-                # One conversion thread: it is fast, and a pool of them would compete with the
-                # model. Rows may be padded in the decoder's buffer: MediaPipe needs packed rows.
-                rgb = frame.to_ndarray(format="rgb24", threads=1)
-                rotation = int(getattr(frame, "rotation", 0) or 0)
-                if rotation % 360:
-                    rgb = np.rot90(rgb, k=(rotation // 90) % 4)
-                yield Frame(np.ascontiguousarray(rgb), timestamp_ms, index)
+                yield frame, timestamp_ms, index
                 index += 1
         except av.FFmpegError as exc:
-            if index == 0:
+            if index == start_index:
                 raise InputError(f"{self.path}: video data cannot be decoded ({_short(exc)})") \
                     from None
             log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, exc)
-        finally:
-            self.close()
-        if index == 0:
+        if index == start_index:
             raise InputError(f"{self.path}: the video holds no decodable frames")
+
+    def _timeline(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(presentation times of all frames, of the keyframes), sorted, in ms, read from the
+        packets without decoding; None when they cannot be trusted to seek by (a packet
+        without a time, or two frames at one time)."""
+        import av
+
+        times, keys = [], []
+        try:
+            with av.open(str(self.path)) as probe:
+                stream = probe.streams.video[0]
+                for packet in probe.demux(stream):
+                    if packet.size == 0:
+                        continue
+                    if packet.pts is None:
+                        return None
+                    times.append(float(packet.pts * stream.time_base) * 1000.0)
+                    if packet.is_keyframe:
+                        keys.append(times[-1])
+        except (av.FFmpegError, IndexError):
+            return None
+        ordered = np.sort(times)
+        if not keys or np.any(np.diff(ordered) <= 0):
+            return None
+        return ordered, np.sort(keys)
 
     def close(self) -> None:
         self._container.close()
+
+
+def _packed_rgb(frame: object) -> np.ndarray:
+    """A PyAV video frame as (H, W, 3) uint8 RGB with packed rows, turned upright.
+
+    One conversion thread: it is fast, and a pool of them would compete with the model. Rows
+    may be padded in the decoder's buffer: MediaPipe needs packed rows.
+    """
+    rgb = frame.to_ndarray(format="rgb24", threads=1)  # type: ignore[attr-defined]
+    rotation = int(getattr(frame, "rotation", 0) or 0)
+    if rotation % 360:
+        rgb = np.rot90(rgb, k=(rotation // 90) % 4)
+    return np.ascontiguousarray(rgb)
 
 
 class ImageFolderSource(_ClosingSource):
@@ -172,13 +248,24 @@ class ImageFolderSource(_ClosingSource):
         self.frame_count = len(self.files)
 
     def __iter__(self) -> Iterator[Frame]:
+        for index in range(len(self.files)):
+            yield self._read(index)
+
+    def frames_at(self, times_ms: Iterable[float]) -> Iterator[Frame]:
+        """The images shown at ``times_ms`` (within 0.5 ms), in time order; only those are read."""
+        for t_ms in sorted(set(times_ms)):
+            index = int(round(t_ms * self.fps / 1000.0))
+            if 0 <= index < len(self.files) and abs(index * 1000.0 / self.fps - t_ms) < 0.5:
+                yield self._read(index)
+
+    def _read(self, index: int) -> Frame:
         import cv2
 
-        for index, file in enumerate(self.files):
-            bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
-            if bgr is None:
-                raise InputError(f"{file}: not a readable image")
-            yield Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), index * 1000.0 / self.fps, index)
+        file = self.files[index]
+        bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise InputError(f"{file}: not a readable image")
+        return Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), index * 1000.0 / self.fps, index)
 
     def close(self) -> None:
         """Nothing stays open between images."""

@@ -42,21 +42,23 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
                  summary: Mapping[str, Any], annotate: bool) -> Renders:
     """Thumbnails at ``moments_ms`` with the skeleton drawn, and the annotated video if asked.
 
-    Videos are decoded once more (decoding is cheap next to the pose model); image folders
-    use their images; landmark recordings are drawn on a plain canvas.
+    Videos are decoded once more (decoding is cheap next to the pose model), for thumbnails
+    alone only up to their frames, jumping over whole keyframe intervals; image folders use
+    their images; landmark recordings are drawn on a plain canvas.
     """
     from coach.recording import is_recording_path
 
+    regions = {m["timestamp_ms"]: m.get("region") for m in summary["worst"]}
+    wanted = sorted(moments_ms)
+    only = None if annotate else wanted  # the annotated video needs every frame
     if path.is_file() and is_recording_path(path):
-        frames: Iterator[Frame] = _canvas_frames(seq)
+        frames: Iterator[Frame] = _canvas_frames(seq, only)
         fps = seq.fps
     else:
         from coach.sources import open_source
 
         source = open_source(path)
-        frames, fps = iter(source), source.fps
-    regions = {m["timestamp_ms"]: m.get("region") for m in summary["worst"]}
-    wanted = sorted(moments_ms)
+        frames, fps = (iter(source) if only is None else source.frames_at(only)), source.fps
     thumbs: dict[float, bytes] = {}
     times, scores = summary["timeline"]["t_ms"], summary["timeline"]["score"]
     video = None
@@ -91,10 +93,12 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
     return Renders([(t, thumbs[t]) for t in moments_ms if t in thumbs], video)
 
 
-def _canvas_frames(seq: PoseSequence) -> Iterator[Frame]:
+def _canvas_frames(seq: PoseSequence, only: list[float] | None) -> Iterator[Frame]:
+    """Plain canvases at the recording's times (or at those of them in ``only``)."""
     width, height = seq.image_size or CANVAS_PX
     for i, t_ms in enumerate(seq.timestamps_ms):
-        yield Frame(np.full((height, width, 3), 32, np.uint8), float(t_ms), i)
+        if only is None or any(abs(t - t_ms) < 0.5 for t in only):
+            yield Frame(np.full((height, width, 3), 32, np.uint8), float(t_ms), i)
 
 
 def _score_at(times: list[float], scores: list[float | None], t_ms: float) -> float | None:

@@ -81,6 +81,31 @@ def test_image_folder_in_name_order(tmp_path, sample_path):
     assert np.all(np.diff([f.timestamp_ms for f in frames]) > 0)
 
 
+@pytest.mark.parametrize("name", ["multi", "cam02", "squats"])
+def test_frames_at_gives_the_frames_a_full_read_gives(sample_path, name):
+    """Only the asked-for frames, identical to a full read; it jumps between keyframes (the
+    multi clip has one every 60 frames, cam02 two, squats one) and passes over absent times."""
+    with open_source(sample_path(name)) as source:
+        every = list(source)
+    picked = [every[i] for i in {len(every) - 1, 1, 64, 61, 3, 130} if i < len(every)]
+    asked = [f.timestamp_ms for f in picked] + [every[5].timestamp_ms + 0.7, 1e9, -40.0]
+    with open_source(sample_path(name)) as source:
+        got = list(source.frames_at(asked))
+    expected = sorted(picked, key=lambda f: f.timestamp_ms)
+    assert [(f.index, f.timestamp_ms) for f in got] == [(f.index, f.timestamp_ms)
+                                                        for f in expected]
+    assert all(np.array_equal(a.rgb, b.rgb) for a, b in zip(got, expected, strict=True))
+
+
+def test_image_folder_frames_at_reads_only_those_images(tmp_path, sample_path):
+    shutil.copy(sample_path("warrior"), tmp_path / "a.jpg")
+    (tmp_path / "b.jpg").write_bytes(b"not an image: never read")
+    shutil.copy(sample_path("warrior"), tmp_path / "c.jpg")
+    with open_source(tmp_path) as source:
+        got = list(source.frames_at([2000.0 / source.fps, 0.0, 5.0]))
+    assert [f.index for f in got] == [0, 2]
+
+
 def test_camera_source_reads_a_stream(sample_path):
     """The camera source takes any OpenCV capture target; a file stands in for a stream."""
     with CameraSource(str(sample_path("squats"))) as source:
