@@ -26,6 +26,9 @@ THUMB_WIDTH_PX, JPEG_QUALITY = 360, 85
 #: Thumbnails show the person with this margin (fraction of their size), at most this tall
 #: for their width.
 CROP_MARGIN, CROP_MAX_ASPECT = 0.15, 1.6
+#: FFmpeg decoder threads per batch worker: a batch keeps every core busy with workers, and one
+#: decoding thread already runs several times faster than the pose model.
+BATCH_DECODE_THREADS = 1
 #: Canvas of a landmark recording drawn without its video (pixels, when its size is unknown).
 CANVAS_PX = (480, 480)
 
@@ -57,7 +60,7 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
     else:
         from coach.sources import open_source
 
-        source = open_source(path)
+        source = open_source(path, decode_threads=BATCH_DECODE_THREADS)
         frames, fps = (iter(source) if only is None else source.frames_at(only)), source.fps
     thumbs: dict[float, bytes] = {}
     times, scores = summary["timeline"]["t_ms"], summary["timeline"]["score"]

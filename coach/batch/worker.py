@@ -44,7 +44,7 @@ import numpy as np
 
 from coach.batch.jobs import RESULT_FORMAT, Job
 from coach.batch.references import AUTO, ReferenceSet, UnpackedReferences
-from coach.batch.render import render_input
+from coach.batch.render import BATCH_DECODE_THREADS, render_input
 from coach.batch.store import THUMBS_DIR, VIDEOS_DIR, Outcome
 from coach.errors import CoachError, InputError
 from coach.numbers import rounded
@@ -183,7 +183,7 @@ class BatchWorker:
 
         if not (path.is_file() or path.is_dir()):
             raise InputError(f"{path}: no such file or folder")
-        with open_source(path) as source:
+        with open_source(path, decode_threads=BATCH_DECODE_THREADS) as source:
             backend = self._backend("image" if source.still_images else "video")
             backend.reset_follow()
             shifted = _ShiftedSource(source, self._clock_ms, self.progress)
