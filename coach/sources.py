@@ -25,6 +25,8 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"})
 #: Nominal rate given to an image folder, whose files carry no time (frames per second).
 IMAGE_FOLDER_FPS = 30.0
+#: Two times closer than this (ms) name the same frame.
+SAME_FRAME_MS = 0.5
 
 
 @dataclass(frozen=True)
@@ -69,13 +71,12 @@ class _ClosingSource:
         raise NotImplementedError
 
 
-def spare_cores(busy: int = 1) -> int:
-    """CPU cores this process may use beyond ``busy`` ones kept for other work (at least 1)."""
+def usable_cores() -> int:
+    """CPU cores this process may run on (at least 1)."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores - busy)
+        return os.cpu_count() or 1
 
 
 class VideoFileSource(_ClosingSource):
@@ -106,7 +107,8 @@ class VideoFileSource(_ClosingSource):
             self._container.close()
             raise InputError(f"{self.path}: the file has no video stream")
         self._stream = self._container.streams.video[0]
-        threads = spare_cores() if decode_threads is None else max(1, decode_threads)
+        threads = usable_cores() - 1 if decode_threads is None else decode_threads
+        threads = max(1, threads)
         if threads > 1:
             self._stream.thread_type = "AUTO"
         self._stream.codec_context.thread_count = threads
@@ -125,7 +127,7 @@ class VideoFileSource(_ClosingSource):
 
     def frames_at(self, times_ms: Iterable[float]) -> Iterator[Frame]:
         """The frames shown at ``times_ms`` (as ``Frame.timestamp_ms`` gives them, within
-        0.5 ms), in time order; times no frame has are passed over.
+        ``SAME_FRAME_MS``), in time order; times no frame has are passed over.
 
         Only these frames are converted to RGB, and where a keyframe lies between one wanted
         frame and the next, decoding jumps to it instead of decoding every frame on the way.
@@ -139,21 +141,21 @@ class VideoFileSource(_ClosingSource):
             while target is not None:
                 if timeline is not None:
                     times, keys = timeline
-                    before = np.searchsorted(keys, target + 0.5) - 1
-                    if before >= 0 and keys[before] > position_ms + 0.5:
+                    before = np.searchsorted(keys, target + SAME_FRAME_MS) - 1
+                    if before >= 0 and keys[before] > position_ms + SAME_FRAME_MS:
                         decoded.close()
                         self._container.seek(
                             int(round(keys[before] / 1000.0 / self._stream.time_base)),
                             stream=self._stream, backward=True)
                         decoded = self._decoded(start_index=int(np.searchsorted(times,
                                                                                 keys[before])))
-                reached = next((d for d in decoded if d[1] > target - 0.5), None)
+                reached = next((d for d in decoded if d[1] > target - SAME_FRAME_MS), None)
                 if reached is None:
                     return
                 frame, position_ms, index = reached
-                while target is not None and target < position_ms - 0.5:
+                while target is not None and target < position_ms - SAME_FRAME_MS:
                     target = next(targets, None)  # no frame at that time
-                if target is not None and abs(position_ms - target) < 0.5:
+                if target is not None and abs(position_ms - target) < SAME_FRAME_MS:
                     yield Frame(_packed_rgb(frame), position_ms, index)
                     target = next(targets, None)
         finally:
@@ -252,10 +254,12 @@ class ImageFolderSource(_ClosingSource):
             yield self._read(index)
 
     def frames_at(self, times_ms: Iterable[float]) -> Iterator[Frame]:
-        """The images shown at ``times_ms`` (within 0.5 ms), in time order; only those are read."""
+        """The images shown at ``times_ms`` (within ``SAME_FRAME_MS``), in time order; only
+        those are read."""
         for t_ms in sorted(set(times_ms)):
             index = int(round(t_ms * self.fps / 1000.0))
-            if 0 <= index < len(self.files) and abs(index * 1000.0 / self.fps - t_ms) < 0.5:
+            on_a_frame = abs(index * 1000.0 / self.fps - t_ms) < SAME_FRAME_MS
+            if on_a_frame and 0 <= index < len(self.files):
                 yield self._read(index)
 
     def _read(self, index: int) -> Frame:

@@ -19,7 +19,7 @@ import numpy as np
 
 from coach.errors import InputError
 from coach.pose import PoseSequence
-from coach.sources import Frame
+from coach.sources import SAME_FRAME_MS, Frame
 
 #: Thumbnail width in pixels; JPEG quality.
 THUMB_WIDTH_PX, JPEG_QUALITY = 360, 85
@@ -77,9 +77,9 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
 
                 writer = stack.enter_context(VideoWriter(video_path, fps))
             for frame in frames:
-                i = int(np.searchsorted(seq.timestamps_ms, frame.timestamp_ms + 0.5)) - 1
+                i = int(np.searchsorted(seq.timestamps_ms, frame.timestamp_ms + SAME_FRAME_MS)) - 1
                 pose = seq.frame(i) if i >= 0 else None
-                exact = [t for t in wanted if abs(t - frame.timestamp_ms) < 0.5]
+                exact = [t for t in wanted if abs(t - frame.timestamp_ms) < SAME_FRAME_MS]
                 if exact and pose is not None:
                     picture = draw_pose(frame.rgb.copy(), pose, regions.get(exact[0]))
                     thumbs[exact[0]] = thumbnail_jpeg(crop_to_person(picture, pose))
@@ -100,13 +100,13 @@ def _canvas_frames(seq: PoseSequence, only: list[float] | None) -> Iterator[Fram
     """Plain canvases at the recording's times (or at those of them in ``only``)."""
     width, height = seq.image_size or CANVAS_PX
     for i, t_ms in enumerate(seq.timestamps_ms):
-        if only is None or any(abs(t - t_ms) < 0.5 for t in only):
+        if only is None or any(abs(t - t_ms) < SAME_FRAME_MS for t in only):
             yield Frame(np.full((height, width, 3), 32, np.uint8), float(t_ms), i)
 
 
 def _score_at(times: list[float], scores: list[float | None], t_ms: float) -> float | None:
     """The timeline score at or just before ``t_ms`` (None before the first scored frame)."""
-    i = int(np.searchsorted(np.asarray(times, dtype=float), t_ms + 0.5)) - 1
+    i = int(np.searchsorted(np.asarray(times, dtype=float), t_ms + SAME_FRAME_MS)) - 1
     return scores[i] if 0 <= i < len(scores) else None
 
 

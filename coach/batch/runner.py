@@ -12,7 +12,6 @@ without a stored result: the next run tries them again.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from coach.batch.report import (
 from coach.batch.store import RESULTS_DIR, Outcome, ResultStore
 from coach.batch.worker import WorkerConfig, error_result
 from coach.errors import CoachError, InputError
+from coach.sources import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,7 @@ Listener = Callable[[str, Any], None]
 
 def default_workers() -> int:
     """Worker processes by default: one per CPU this process may use."""
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-               else os.cpu_count() or 1)
+    return usable_cores()
 
 
 @dataclass(frozen=True)
