@@ -282,10 +282,8 @@ class OnlineAligner:
         decay = float(np.exp(-dt_s / self.memory_s))
         prev = self._acc
         best = prev + self._penalty[0]
-        for k in range(1, MAX_STEP + 1):
-            cand = np.full_like(prev, np.inf)
-            cand[k:] = prev[:-k] + self._penalty[k]
-            np.minimum(best, cand, out=best)
+        for k in range(1, MAX_STEP + 1):  # a step of k reference frames
+            np.minimum(best[k:], prev[:-k] + self._penalty[k], out=best[k:])
         if self.repeat:
             wrap = float(np.min(prev[-self._edge:])) + WRAP_PENALTY
             np.minimum(best[: self._edge], wrap, out=best[: self._edge])

@@ -398,6 +398,39 @@ def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np
     return up
 
 
+class UpWindow:
+    """The vertical estimated live, frame by frame: from every frame with world landmarks
+    seen so far, until they span ``UP_WINDOW_S``; from then on it stays fixed."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames and the fixed vertical (a new session)."""
+        self._frames: list[FramePose] = []
+        #: The vertical (3,) once fixed, else None.
+        self.fixed: np.ndarray | None = None
+
+    def update(self, pose: FramePose) -> np.ndarray:
+        """The vertical (3,) with ``pose`` (which must have world landmarks) taken in."""
+        if self.fixed is not None:
+            return self.fixed
+        self._frames.append(pose)
+        frames = self._frames
+        up = estimate_up(np.stack([f.world_xyz for f in frames]),
+                         np.stack([f.visibility for f in frames]),
+                         np.array([f.timestamp_ms for f in frames]))
+        if frames[-1].timestamp_ms - frames[0].timestamp_ms >= UP_WINDOW_S * 1000.0:
+            self.fixed, self._frames = up, []
+        return up
+
+
+def heading_change_deg(before: np.ndarray | float, after: np.ndarray | float
+                       ) -> np.ndarray | float:
+    """Absolute change between facing directions (degrees, 0-180), the short way round."""
+    return np.abs((np.asarray(after) - before + 180.0) % 360.0 - 180.0)
+
+
 def facing_deg(world_xyz: np.ndarray, up: np.ndarray) -> np.ndarray:
     """(T,) heading of the body's forward direction about ``up``, degrees in (-180, 180]."""
     _, fwd = body_axes(world_xyz, up)
@@ -419,13 +452,24 @@ def mirrored_frames(world_xyz: np.ndarray, up: np.ndarray,
     if valid.size < 2:
         return out
     h = heading[valid]
-    jumps = np.abs((np.diff(h) + 180.0) % 360.0 - 180.0) > jump_deg
+    jumps = heading_change_deg(h[:-1], h[1:]) > jump_deg
     if not jumps.any():
         return out
     state = np.concatenate([[0], np.cumsum(jumps) % 2])
     minority = 1 if (state == 1).sum() <= (state == 0).sum() else 0
     out[valid[state == minority]] = True
     return out
+
+
+def whole_body_mirrored(seq: PoseSequence) -> np.ndarray:
+    """(T,) bool: frames detected facing the wrong way as a whole (what ``compute_features``
+    drops); all False without world landmarks."""
+    if not seq.has_world or not len(seq):
+        return np.zeros(len(seq), dtype=bool)
+    world = finite_points(seq.world_xyz)
+    up = _unit(np.asarray(estimate_up(world, seq.visibility, seq.timestamps_ms),
+                          dtype=np.float64))
+    return mirrored_frames(world, up)
 
 
 def compute_features(seq: PoseSequence, up: np.ndarray | None = None,

@@ -35,17 +35,17 @@ from coach.cues import Cue, CueScheduler, cues_for_deviation
 from coach.errors import NotEnoughPoseError
 from coach.features import (
     MIRROR_JUMP_DEG,
-    UP_WINDOW_S,
-    estimate_up,
+    UpWindow,
     facing_deg,
     feature_names,
     finite_points,
     frame_features,
+    heading_change_deg,
 )
 from coach.live.recorder import PoseRecorder
 from coach.numbers import finite_or_none
 from coach.pose import FramePose, PoseSequence
-from coach.scoring import ScoreReport, frame_scores, region_masks, score
+from coach.scoring import ScoreReport, deviation, frame_scores, region_masks, score
 from coach.smoothing import LandmarkSmoother
 from coach.template import Template
 
@@ -113,6 +113,8 @@ class LiveScorer:
         self._smoother = LandmarkSmoother()
         self._scheduler = CueScheduler()
         self._aligners: dict[str, _PlaneSetup] = {}
+        self._recorder = PoseRecorder(None, self.source, self.image_size)
+        self._up = UpWindow()
         self.reset()
 
     def reset(self) -> None:
@@ -120,12 +122,8 @@ class LiveScorer:
         self._smoother.reset()
         self._scheduler.reset()
         self._aligners.clear()
-        self._recorder = PoseRecorder(None, self.source, self.image_size)
-        self._up_frames: list[np.ndarray] = []
-        self._up_vis: list[np.ndarray] = []
-        self._up_ts: list[float] = []
-        self._up: np.ndarray | None = None
-        self._first_ms: float | None = None
+        self._recorder.clear()
+        self._up.reset()
         self._heading: float | None = None
         self._flip_since: float | None = None
         self._last: LiveFrame | None = None
@@ -142,21 +140,6 @@ class LiveScorer:
                 tmpl.feature_names), np.array(tmpl.weights), cols)
         return self._aligners[plane]
 
-    def _update_up(self, frame: FramePose) -> np.ndarray | None:
-        if frame.world_xyz is None:
-            return None
-        if self._up is not None:
-            return self._up
-        self._up_frames.append(frame.world_xyz)
-        self._up_vis.append(frame.visibility)
-        self._up_ts.append(frame.timestamp_ms)
-        up = estimate_up(np.stack(self._up_frames), np.stack(self._up_vis),
-                         np.array(self._up_ts))
-        if frame.timestamp_ms - self._up_ts[0] >= UP_WINDOW_S * 1000.0:
-            self._up = up
-            self._up_frames, self._up_vis = [], []
-        return up
-
     def _is_mirrored(self, frame: FramePose, up: np.ndarray | None) -> bool:
         if frame.world_xyz is None or up is None:
             return False
@@ -166,8 +149,7 @@ class LiveScorer:
         if self._heading is None:
             self._heading = heading
             return False
-        jump = abs((heading - self._heading + 180.0) % 360.0 - 180.0)
-        if jump <= MIRROR_JUMP_DEG:
+        if heading_change_deg(self._heading, heading) <= MIRROR_JUMP_DEG:
             self._heading, self._flip_since = heading, None
             return False
         if self._flip_since is None:
@@ -200,7 +182,7 @@ class LiveScorer:
             else "image"
         if plane == "image" and frame.world_xyz is not None:
             frame = FramePose(frame.image_xyz, frame.visibility, None, ts, frame.people_seen)
-        up = self._update_up(frame) if plane == "world" else None
+        up = self._up.update(frame) if plane == "world" else None
         # checked on the raw frame, and kept out of the smoother, as for files
         if self._is_mirrored(frame, up):
             return self._unscored(ts)
@@ -211,10 +193,9 @@ class LiveScorer:
         if not np.isfinite(values).any():
             return self._unscored(ts)
         j, _ = aligner.update(values, conf, ts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            dev = (values - tmpl.mean[j]) / tmpl.spread[j]
-        w = conf * weights * np.isfinite(dev)
-        region_score, _, total = frame_scores(dev[None], w[None], masks)
+        z, w = deviation(values[None], conf[None], tmpl, np.zeros(1, np.int64), np.array([j]))
+        region_score, _, total = frame_scores(z, w, masks)
+        dev = z[0]
         regions = {r: finite_or_none(v[0]) for r, v in region_score.items()}
         frame_score = finite_or_none(total[0])
         shown = self._scheduler.update(cues_for_deviation(tmpl.feature_names, dev, weights), ts)

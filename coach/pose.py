@@ -168,11 +168,15 @@ class PoseSequence:
 
     def slice(self, start: int, stop: int | None = None, step: int = 1) -> PoseSequence:
         """Frames ``start:stop:step``, timestamps kept as they were."""
-        s = np.s_[start:stop:step]
+        return self.select(np.s_[start:stop:step])
+
+    def select(self, frames: slice | np.ndarray) -> PoseSequence:
+        """The frames picked by ``frames`` (a slice, a (T,) bool mask or indices), timestamps
+        kept as they were."""
         return replace(
-            self, image_xyz=self.image_xyz[s], visibility=self.visibility[s],
-            world_xyz=None if self.world_xyz is None else self.world_xyz[s],
-            timestamps_ms=self.timestamps_ms[s], people_seen=self.people_seen[s],
+            self, image_xyz=self.image_xyz[frames], visibility=self.visibility[frames],
+            world_xyz=None if self.world_xyz is None else self.world_xyz[frames],
+            timestamps_ms=self.timestamps_ms[frames], people_seen=self.people_seen[frames],
         )
 
     def mirrored(self) -> PoseSequence:

@@ -60,7 +60,7 @@ import numpy as np
 from coach.align import DEFAULT_BAND, OnlineAligner, ReferenceModel, align
 from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation
 from coach.errors import InputError, NotEnoughPoseError
-from coach.features import SPECS, compute_features
+from coach.features import SPECS
 from coach.landmarks import NUM_LANDMARKS, REGIONS
 from coach.numbers import rounded
 from coach.pose import PoseSequence
@@ -330,7 +330,7 @@ def _tempo_ratio(attempt_ms: np.ndarray, matched_ref_ms: np.ndarray) -> float:
     return float((matched_ref_ms[hi] - matched_ref_ms[lo]) / 1000.0 / span)
 
 
-def _deviation(values: np.ndarray, conf: np.ndarray, template: Template, i: np.ndarray,
+def deviation(values: np.ndarray, conf: np.ndarray, template: Template, i: np.ndarray,
                j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Signed deviations z (K, F) of attempt frames ``i`` from reference moments ``j``, in
     tolerance units, and their weights (feature weight x confidence, 0 where unknown)."""
@@ -369,18 +369,24 @@ def _centred(values: np.ndarray) -> np.ndarray:
     return values - np.where(np.isfinite(med), med, 0.0)
 
 
+def _centred_model(template: Template) -> ReferenceModel:
+    """The template's alignment model on median-centred features (offsets do not steer the
+    alignment)."""
+    return ReferenceModel(_centred(template.mean), template.spread, template.weights)
+
+
 def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.ndarray,
-                template: Template, band: float | None) -> dict:
-    model = ReferenceModel(_centred(template.mean), template.spread, template.weights)
+                template: Template, model: ReferenceModel, band: float | None) -> dict:
     al = align(_centred(attempt_values), attempt_conf, model, band=band)
     j = al.reference_index
     names = template.feature_names
-    z, w = _deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j)
-    region_frame, region_w, frame_score = frame_scores(z, w, region_masks(names))
+    masks = region_masks(names)
+    z, w = deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j)
+    region_frame, region_w, frame_score = frame_scores(z, w, masks)
     # both ways along the whole path: each attempt frame and each reference moment it passed
     pi, pj = al.path[:, 0], al.path[:, 1]
-    zp, wp = _deviation(attempt_values, attempt_conf, template, pi, pj)
-    region_p, region_wp, frame_p = frame_scores(zp, wp, region_masks(names))
+    zp, wp = deviation(attempt_values, attempt_conf, template, pi, pj)
+    region_p, region_wp, frame_p = frame_scores(zp, wp, masks)
     sp = feature_score(zp)
     regions = {r: _both_ways(v, region_wp[r], pi, pj) for r, v in region_p.items()}
     features = {n: _both_ways(sp[:, f], wp[:, f], pi, pj) for f, n in enumerate(names)}
@@ -438,11 +444,8 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     plane = "world" if attempt.has_world and template.plane == "world" else "image"
     template = template.in_plane(plane)
     if plane == "image" and attempt.has_world:
-        attempt = PoseSequence(attempt.image_xyz, attempt.visibility, None,
-                               attempt.timestamps_ms, attempt.fps, attempt.source,
-                               attempt.image_size, attempt.people_seen)
-    smooth, _ = prepare_sequence(attempt)
-    track = compute_features(smooth, drop_mirrored=False)
+        attempt = replace(attempt, world_xyz=None)
+    smooth, track = prepare_sequence(attempt)
     cols = [track.names.index(n) for n in template.feature_names]
     keep = track.usable & smooth.present
     used = int(keep.sum())
@@ -457,9 +460,10 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     for m in ways:
         tmpl = template.mirrored() if m else template
         bounds = [0, *repetition_starts(values, conf, ts, tmpl), len(ts)]
+        model = _centred_model(tmpl)
         parts = []
         for a, b in zip(bounds, bounds[1:], strict=False):
-            res = _score_once(values[a:b], conf[a:b], ts[a:b], tmpl, band)
+            res = _score_once(values[a:b], conf[a:b], ts[a:b], tmpl, model, band)
             parts.append(ScoreReport(
                 reference_name=template.name, reference_version=template.version,
                 overall=res["overall"], regions=MappingProxyType(res["regions"]),

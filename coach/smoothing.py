@@ -21,7 +21,7 @@ features move by 1-2 deg on average from their raw values (the filter's lag on r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -119,5 +119,4 @@ def smooth_sequence(seq: PoseSequence, params: OneEuroParams = ONE_EURO) -> Pose
         image[i] = out.image_xyz
         if world is not None:
             world[i] = out.world_xyz
-    return PoseSequence(image, seq.visibility, world, seq.timestamps_ms, seq.fps, seq.source,
-                        seq.image_size, seq.people_seen)
+    return replace(seq, image_xyz=image, world_xyz=world)

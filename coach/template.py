@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from coach.errors import InputError, NotEnoughPoseError
-from coach.features import SPECS, compute_features, feature_names, mirror_indices
+from coach.features import (
+    SPECS,
+    FeatureTrack,
+    compute_features,
+    feature_names,
+    mirror_indices,
+    whole_body_mirrored,
+)
 from coach.pose import PoseSequence
 from coach.smoothing import smooth_sequence
 
@@ -157,9 +164,7 @@ class Template:
         if plane != "image":
             raise TemplateError(f"template {self.name!r}: has no world landmarks to score in "
                                 f"the world plane")
-        image_pose = PoseSequence(self.pose.image_xyz, self.pose.visibility, None,
-                                  self.pose.timestamps_ms, self.pose.fps, self.pose.source,
-                                  self.pose.image_size, self.pose.people_seen)
+        image_pose = replace(self.pose, world_xyz=None)
         track = compute_features(image_pose)
         w = dict(zip(self.feature_names, self.weights, strict=True))
         names = track.names
@@ -189,31 +194,22 @@ def default_spread(names: tuple[str, ...], length: int,
     return np.broadcast_to(tol, (length, len(names))).copy()
 
 
-def prepare_sequence(seq: PoseSequence) -> tuple[PoseSequence, np.ndarray]:
-    """Smoothed ``seq`` with whole-body mirrored frames blanked, and the (T,) bool mask of
-    those frames. Mirrored frames are blanked before smoothing so they do not bleed into
-    their neighbours."""
-    mirrored = np.zeros(len(seq), dtype=bool)
-    if seq.has_world and len(seq):
-        mirrored = compute_features(seq).mirrored.copy()
-        if mirrored.any():
-            image = np.array(seq.image_xyz, copy=True)
-            world = np.array(seq.world_xyz, copy=True)
-            vis = np.array(seq.visibility, copy=True)
-            image[mirrored] = np.nan
-            world[mirrored] = np.nan
-            vis[mirrored] = 0.0
-            seq = PoseSequence(image, vis, world, seq.timestamps_ms, seq.fps, seq.source,
-                               seq.image_size, seq.people_seen)
-    return smooth_sequence(seq), mirrored
+def prepare_sequence(seq: PoseSequence) -> tuple[PoseSequence, FeatureTrack]:
+    """Smoothed ``seq`` with whole-body mirrored frames blanked, and its features.
 
-
-def select_frames(seq: PoseSequence, keep: np.ndarray) -> PoseSequence:
-    """The frames of ``seq`` where ``keep`` (T,) is True."""
-    return PoseSequence(seq.image_xyz[keep], seq.visibility[keep],
-                        None if seq.world_xyz is None else seq.world_xyz[keep],
-                        seq.timestamps_ms[keep], seq.fps, seq.source, seq.image_size,
-                        seq.people_seen[keep])
+    Mirrored frames are blanked before smoothing so they do not bleed into their neighbours.
+    """
+    mirrored = whole_body_mirrored(seq)
+    if mirrored.any():
+        image = np.array(seq.image_xyz, copy=True)
+        world = np.array(seq.world_xyz, copy=True)
+        vis = np.array(seq.visibility, copy=True)
+        image[mirrored] = np.nan
+        world[mirrored] = np.nan
+        vis[mirrored] = 0.0
+        seq = replace(seq, image_xyz=image, world_xyz=world, visibility=vis)
+    smooth = smooth_sequence(seq)
+    return smooth, compute_features(smooth, drop_mirrored=False)
 
 
 def template_from_sequence(seq: PoseSequence, name: str,
@@ -229,8 +225,7 @@ def template_from_sequence(seq: PoseSequence, name: str,
     label = seq.source or name
     if len(seq) == 0 or not seq.present.any():
         raise NotEnoughPoseError(f"{label}: no frame with a person, cannot build a reference")
-    smooth, _ = prepare_sequence(seq)
-    track = compute_features(smooth, drop_mirrored=False)
+    smooth, track = prepare_sequence(seq)
     keep = track.usable & smooth.present
     if keep.sum() < 2:
         raise NotEnoughPoseError(f"{label}: {int(keep.sum())} usable frame(s) with a person; "
@@ -238,4 +233,4 @@ def template_from_sequence(seq: PoseSequence, name: str,
     names = track.names
     return Template(name, names, track.values[keep], default_spread(names, int(keep.sum()),
                     tolerances), default_weights(names, weights), track.timestamps_ms[keep],
-                    track.plane, 1, select_frames(smooth, keep))
+                    track.plane, 1, smooth.select(keep))

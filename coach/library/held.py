@@ -21,7 +21,7 @@ import numpy as np
 
 from coach.cues import cues_for_deviation
 from coach.errors import NotEnoughPoseError
-from coach.features import SPECS, FeatureTrack, compute_features, mirror_indices
+from coach.features import SPECS, FeatureTrack, mirror_indices
 from coach.landmarks import REGIONS
 from coach.library.meta import ExerciseMeta
 from coach.numbers import rounded
@@ -171,8 +171,7 @@ def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
     image (the other side) and keeps the better."""
     if meta.hold is None:
         raise ValueError(f"{meta.name}: not a held posture")
-    smooth, _ = prepare_sequence(attempt)
-    track = compute_features(smooth, drop_mirrored=False)
+    smooth, track = prepare_sequence(attempt)
     candidates = [(track, False)]
     if mirror:
         perm, signs = mirror_indices(track.names)

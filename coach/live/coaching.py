@@ -21,13 +21,12 @@ import numpy as np
 from coach.cues import CueScheduler, cues_for_deviation
 from coach.features import (
     SPECS,
-    UP_WINDOW_S,
-    estimate_up,
+    UpWindow,
     feature_names,
     frame_features,
     mirror_indices,
 )
-from coach.library import Exercise, ExerciseReport, LibraryError, score_exercise
+from coach.library import Exercise, ExerciseReport, score_exercise
 from coach.library.held import MIN_CONFIDENCE
 from coach.live.recorder import PoseRecorder
 from coach.live.session import LiveView
@@ -124,6 +123,7 @@ class _HeldLive:
         self.scheduler = CueScheduler()
         self.gauge = _Ema(GAUGE_TIME_CONSTANT_S)
         self.recorder = PoseRecorder(fps, source, image_size)
+        self._up = UpWindow()
         self._planes: dict[str, _HeldPlane] = {}
         self.reset()
 
@@ -132,22 +132,9 @@ class _HeldLive:
         self.scheduler.reset()
         self.gauge.reset()
         self.recorder.clear()
-        self._up: np.ndarray | None = None
-        self._up_frames: list[FramePose] = []
+        self._up.reset()
         self._zone_since: float | None = None
         self._held_s = 0.0
-
-    def _vertical(self, pose: FramePose) -> np.ndarray | None:
-        if pose.world_xyz is None or self._up is not None:
-            return self._up
-        self._up_frames.append(pose)
-        frames = self._up_frames
-        up = estimate_up(np.stack([f.world_xyz for f in frames]),
-                         np.stack([f.visibility for f in frames]),
-                         np.array([f.timestamp_ms for f in frames]))
-        if frames[-1].timestamp_ms - frames[0].timestamp_ms >= UP_WINDOW_S * 1000.0:
-            self._up, self._up_frames = up, []
-        return up
 
     def _plane(self, plane: str) -> _HeldPlane:
         """The targets measurable in ``plane`` as arrays, built once per plane."""
@@ -173,7 +160,7 @@ class _HeldLive:
         t = pose.timestamp_ms
         self.recorder.append(pose)
         smooth = self.smoother.update(pose)
-        up = self._vertical(smooth)
+        up = self._up.fixed if smooth.world_xyz is None else self._up.update(smooth)
         values, conf = frame_features(smooth, up, self.image_size)
         held = self._plane("world" if smooth.world_xyz is not None else "image")
         used, weights = held.names, held.weights
@@ -214,10 +201,7 @@ class ExerciseCoaching:
     def __init__(self, exercise: Exercise, mirror: bool = False,
                  image_size: tuple[int, int] | None = None, source: str = "live",
                  fps: float = 30.0) -> None:
-        if exercise.is_waiting:
-            raise LibraryError(f"'{exercise.slug}' is waiting for an instructor's recording and "
-                               "cannot be coached yet (record it: coach record "
-                               f"{exercise.slug} --source CAMERA_OR_VIDEO)")
+        exercise.require_recording("coached")
         self.exercise = exercise
         self.title = exercise.name
         self.mirror = mirror or exercise.meta.left_right_mirrored
