@@ -22,6 +22,12 @@ def _umask() -> int:
     return mask
 
 
+def default_file_mode() -> int:
+    """The mode a newly created file gets (0o666 less the umask), for temp files that
+    ``tempfile.mkstemp`` creates private (0o600)."""
+    return 0o666 & ~_umask()
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temp path beside ``path``; on success it is renamed onto ``path``, else removed.
@@ -46,7 +52,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, default_file_mode())
         yield tmp
         try:
             with open(tmp, "rb+") as handle:

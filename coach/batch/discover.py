@@ -20,12 +20,11 @@ import logging
 from pathlib import Path
 
 from coach.errors import InputError
+from coach.recording import RECORDING_SUFFIXES
 from coach.sources import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-#: Landmark recordings a batch accepts besides videos (``coach.recording`` reads them).
-RECORDING_SUFFIXES = frozenset({".npz", ".json"})
 _GLOB_CHARS = frozenset("*?[")
 
 

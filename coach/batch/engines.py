@@ -24,7 +24,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from coach.batch.jobs import Job
+from coach.batch.jobs import Job, input_files
 from coach.batch.store import Outcome
 from coach.batch.worker import BatchWorker, WorkerConfig, error_result
 from coach.errors import CoachError
@@ -206,8 +206,7 @@ def read_input(job: Job) -> dict[str, bytes]:
     path = Path(job.path)
     try:
         if path.is_dir():
-            return {p.name: p.read_bytes() for p in sorted(path.iterdir())
-                    if p.is_file() and not p.name.startswith(".")}
+            return {p.name: p.read_bytes() for p in input_files(path)}
         return {job.name: path.read_bytes()}
     except OSError:
         return {}

@@ -28,6 +28,11 @@ def hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def input_files(folder: Path) -> list[Path]:
+    """The visible files of an input folder (an image sequence), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
 def hash_input(path: Path) -> tuple[str, int]:
     """Content hash and size in bytes of an input: a file, or a folder of images.
 
@@ -38,8 +43,7 @@ def hash_input(path: Path) -> tuple[str, int]:
         if path.is_dir():
             digest = hashlib.sha256(b"folder\0")
             size = 0
-            for child in sorted(p for p in path.iterdir()
-                                if p.is_file() and not p.name.startswith(".")):
+            for child in input_files(path):
                 digest.update(child.name.encode() + b"\0" + hash_file(child).encode())
                 size += child.stat().st_size
             return digest.hexdigest(), size

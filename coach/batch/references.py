@@ -44,12 +44,13 @@ class ReferenceSet:
         return tuple(sorted(self.bundles))
 
 
-def exercise_version(exercise: Exercise) -> str:
-    """Content version of an exercise: its metadata file and, for movements, the template.
+def exercise_version(exercise: Exercise, metadata: bytes) -> str:
+    """Content version of an exercise: its metadata file's bytes (``metadata``, as packed)
+    and, for movements, the template.
 
     Raises the library's errors for a take or template that cannot be built.
     """
-    digest = hashlib.sha256((exercise.folder / METADATA_FILE).read_bytes())
+    digest = hashlib.sha256(metadata)
     if not exercise.is_held:
         digest.update(exercise.template().version.encode())
     return digest.hexdigest()[:16]
@@ -67,22 +68,22 @@ def load_references(library: Library, exercise: str) -> ReferenceSet:
     recording), or when "auto" finds nothing to score against.
     """
     if exercise == AUTO:
-        chosen = [library.get(e.slug) for e in library.list() if not e.is_waiting]
+        chosen = [e for e in library.list() if not e.is_waiting]
+        for e in chosen:
+            _ = e.takes  # every take loaded and checked, as ``Library.get`` does
         if not chosen:
             raise LibraryError("--exercise auto: the library holds no exercise that can be "
                                "scored yet")
     else:
         found = library.get(exercise)
-        if found.is_waiting:
-            raise LibraryError(f"'{found.slug}' is waiting for an instructor's recording and "
-                               f"cannot be scored yet (record it: coach record {found.slug} "
-                               "--source CAMERA_OR_VIDEO)")
+        found.require_recording("scored")
         chosen = [found]
-    versions = {e.slug: exercise_version(e) for e in chosen}
+    bundles = {e.slug: _pack(e) for e in chosen}
+    versions = {e.slug: exercise_version(e, bundles[e.slug][METADATA_FILE]) for e in chosen}
     combined = hashlib.sha256("|".join(f"{s}:{v}" for s, v in sorted(versions.items()))
                               .encode()).hexdigest()[:16]
     return ReferenceSet(exercise if exercise == AUTO else chosen[0].slug,
-                        {e.slug: _pack(e) for e in chosen}, versions, combined)
+                        bundles, versions, combined)
 
 
 class UnpackedReferences:

@@ -40,11 +40,6 @@ log = logging.getLogger(__name__)
 Listener = Callable[[str, Any], None]
 
 
-def default_workers() -> int:
-    """Worker processes by default: one per CPU this process may use."""
-    return usable_cores()
-
-
 @dataclass(frozen=True)
 class BatchOptions:
     """One batch.
@@ -145,7 +140,7 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     listen("total", len(jobs))
     listen("skipped", len(done))
     config = WorkerConfig(str(model), refs)
-    workers = options.workers or (default_workers() if options.engine == "pool" else None)
+    workers = options.workers or (usable_cores() if options.engine == "pool" else None)
     if not todo:
         outcomes: Iterator[Outcome] = iter(())
     elif options.engine == "ray":

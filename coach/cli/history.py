@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from coach.cli.options import add_db_option
 from coach.errors import InputError
 
 
@@ -19,9 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--exercise", help="only sessions of this exercise (slug)")
     parser.add_argument("--plot", type=Path, metavar="PATH",
                         help="write a PNG of the scores over time")
-    parser.add_argument("--db", type=Path,
-                        help="session history database (default: $COACH_DB, else "
-                             "history.sqlite3 in the user data folder)")
+    add_db_option(parser)
     parser.set_defaults(handler=run)
 
 

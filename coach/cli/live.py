@@ -6,11 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from coach.cli.options import add_library_option, add_model_option
+from coach.cli import EXIT_INTERRUPTED
+from coach.cli.options import add_db_option, add_library_option, add_model_option
 from coach.live.keys import KEY_HELP
 
 EXIT_SOURCE_FAILED = 1
-EXIT_INTERRUPTED = 130
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,9 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also store the annotated video in the session history")
     parser.add_argument("--no-history", action="store_true",
                         help="do not save the session to the history")
-    parser.add_argument("--db", type=Path,
-                        help="session history database (default: $COACH_DB, else "
-                             "history.sqlite3 in the user data folder)")
+    add_db_option(parser)
     add_library_option(parser)
     add_model_option(parser)
     parser.set_defaults(handler=run)

@@ -19,6 +19,13 @@ def add_library_option(parser: argparse.ArgumentParser) -> None:
                              "~/.local/share/coach/references)")
 
 
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    """``--db PATH``: the session history database."""
+    parser.add_argument("--db", type=Path,
+                        help="session history database (default: $COACH_DB, else "
+                             "history.sqlite3 in the user data folder)")
+
+
 def add_model_option(parser: argparse.ArgumentParser) -> None:
     """``--model PATH``: another PoseLandmarker bundle instead of the bundled one."""
     parser.add_argument("--model", type=Path,

@@ -6,7 +6,14 @@ import argparse
 import sys
 
 from coach.cli.options import add_library_option, add_model_option, open_library
-from coach.library import ExerciseMeta, LibraryError, check_slug, prepare_take
+from coach.library import (
+    METADATA_FILE,
+    ExerciseMeta,
+    LibraryError,
+    check_slug,
+    prepare_take,
+    read_meta,
+)
 from coach.library.meta import KINDS, TRADITIONS, VIEWS
 from coach.library.recorder import COUNTDOWN_S, record_take
 
@@ -65,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     library = open_library(args)
     slug = check_slug(args.exercise)
     found = library.find_folder(slug)
-    meta = library.get(slug).meta if found is not None else _new_meta(args, slug)
+    meta = read_meta(found[0] / METADATA_FILE) if found is not None else _new_meta(args, slug)
 
     def countdown(seconds_left: int) -> None:
         print(f"recording '{slug}' in {seconds_left} ...", file=sys.stderr, flush=True)

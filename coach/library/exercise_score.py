@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from coach.library.errors import LibraryError
 from coach.library.held import score_held
 from coach.library.store import Exercise
 from coach.pose import PoseSequence
@@ -37,10 +36,7 @@ def score_exercise(attempt: PoseSequence, exercise: Exercise,
     mirror = mirror or exercise.meta.left_right_mirrored or exercise.meta.either_side
     if exercise.is_held:
         return score_held(attempt, exercise.meta, name=exercise.slug, mirror=mirror)
-    if exercise.is_waiting:
-        raise LibraryError(f"'{exercise.slug}' is waiting for an instructor's recording and "
-                           f"cannot be scored yet (record it: coach record {exercise.slug} "
-                           "--source CAMERA_OR_VIDEO)")
+    exercise.require_recording("scored")
     from coach.scoring import score
 
     return score(attempt, exercise.template(), mirror="auto" if mirror else False)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from coach.atomic import atomic_path, atomic_write
+from coach.atomic import atomic_path, atomic_write, default_file_mode
 from coach.errors import CoachError
 from coach.library.errors import LibraryError, MetadataError, SlugError, TakeError
 from coach.library.meta import (
@@ -37,6 +37,7 @@ from coach.library.meta import (
     ExerciseMeta,
     check_slug,
     meta_to_toml,
+    parse_meta,
     read_meta,
 )
 from coach.pose import PoseSequence
@@ -179,6 +180,15 @@ class Exercise:
             return f"held posture, {len(self.meta.hold.targets)} targets{extra}"
         return f"{len(self.take_paths)} take(s)"
 
+    def require_recording(self, verb: str = "scored") -> None:
+        """Refuse (``LibraryError``) a movement still waiting for its first recording.
+
+        ``verb`` says what cannot be done yet: "scored", "coached"."""
+        if self.is_waiting:
+            raise LibraryError(f"'{self.slug}' is waiting for an instructor's recording and "
+                               f"cannot be {verb} yet (record it: coach record {self.slug} "
+                               "--source CAMERA_OR_VIDEO)")
+
     @cached_property
     def takes(self) -> tuple[PoseSequence, ...]:
         """Every take, loaded and checked (raises ``TakeError`` naming a bad file)."""
@@ -295,9 +305,10 @@ class Library:
             slug = ""
         found = self.find_folder(slug) if slug else None
         if found is None:
-            matches = [e for e in self.list() if e.meta.name.lower() == key.lower()]
+            listed = self.list()
+            matches = [e for e in listed if e.meta.name.lower() == key.lower()]
             if not matches:
-                known = ", ".join(e.slug for e in self.list()) or "none"
+                known = ", ".join(e.slug for e in listed) or "none"
                 raise LibraryError(f"no exercise called '{name}' in the library "
                                    f"(known: {known})")
             found = (matches[0].folder, matches[0].read_only)
@@ -315,7 +326,7 @@ class Library:
         if target.exists() and not replace:
             raise LibraryError(f"{folder}: an exercise '{slug}' already exists there")
         text = meta_to_toml(meta)
-        read_back = _parse_back(text, target)
+        read_back = parse_meta(text, str(target))
         with atomic_write(target, "w") as handle:
             handle.write(text)
         log.info("wrote %s (%s)", target, read_back.name)
@@ -356,6 +367,7 @@ class Library:
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), default_file_mode())
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -435,12 +447,6 @@ class Library:
             shutil.rmtree(staging, ignore_errors=True)
         log.info("imported %s as %s", source, final)
         return load_exercise(final, read_only=False, load_takes=True)
-
-
-def _parse_back(text: str, where: Path) -> ExerciseMeta:
-    from coach.library.meta import parse_meta
-
-    return parse_meta(text, str(where))
 
 
 def _allowed_member(rel: str) -> bool:

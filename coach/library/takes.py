@@ -75,8 +75,9 @@ def movement_speed(seq: PoseSequence) -> np.ndarray:
     speed = np.full(n, np.nan)
     if n < 2:
         return speed
-    pts = _image_points(seq)[:, list(KEY_LANDMARKS)]
-    torso = np.nanmedian(_torso_length(_image_points(seq))) if seq.present.any() else np.nan
+    points = _image_points(seq)
+    pts = points[:, list(KEY_LANDMARKS)]
+    torso = np.nanmedian(_torso_length(points)) if seq.present.any() else np.nan
     if not np.isfinite(torso) or torso <= 0:
         return speed
     ts = seq.timestamps_ms / 1000.0
