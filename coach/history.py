@@ -24,6 +24,7 @@ from pathlib import Path
 
 from coach.errors import InputError
 from coach.landmarks import REGIONS
+from coach.numbers import finite_or_none
 from coach.pose import PoseSequence
 
 log = logging.getLogger(__name__)
@@ -158,16 +159,16 @@ class HistoryStore:
     def save(self, record: SessionRecord) -> int:
         """Store one session in a single transaction; returns its id."""
         started = record.started_at.astimezone(UTC).isoformat(timespec="milliseconds")
-        regions = {name: _opt_float(record.region_scores.get(name)) for name in REGIONS}
+        regions = {name: finite_or_none(record.region_scores.get(name)) for name in REGIONS}
         with self._conn:
             cursor = self._conn.execute(
                 "INSERT INTO sessions (exercise, started_at, duration_s, frames, overall, "
                 "region_scores, cues, source, summary, recording, video) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.exercise, started, float(record.duration_s), int(record.frames),
-                 _opt_float(record.overall), json.dumps(regions), json.dumps(list(record.cues)),
-                 record.source, json.dumps(record.summary), record.recording_npz,
-                 record.video_mp4),
+                 finite_or_none(record.overall), json.dumps(regions),
+                 json.dumps(list(record.cues)), record.source, json.dumps(record.summary),
+                 record.recording_npz, record.video_mp4),
             )
         session_id = int(cursor.lastrowid)  # type: ignore[arg-type]
         log.info("saved session %d (%s) to %s", session_id, record.exercise, self.path)
@@ -198,13 +199,6 @@ class HistoryStore:
             yield name
 
 
-def _opt_float(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return number if number == number else None  # NaN is stored as "not scored"
-
-
 def _record(row: Sequence[object], recording: bytes | None = None,
             video: bytes | None = None) -> SessionRecord:
     (session_id, exercise, started, duration, frames, overall, regions, cues, source,
@@ -212,7 +206,8 @@ def _record(row: Sequence[object], recording: bytes | None = None,
     return SessionRecord(
         exercise=str(exercise), started_at=datetime.fromisoformat(str(started)),
         duration_s=float(duration), frames=int(frames),  # type: ignore[arg-type]
-        overall=_opt_float(overall), region_scores=json.loads(str(regions)),
+        overall=finite_or_none(overall),  # type: ignore[arg-type]
+        region_scores=json.loads(str(regions)),
         cues=tuple(json.loads(str(cues))), source=str(source), summary=json.loads(str(summary)),
         recording_npz=recording, video_mp4=video, id=int(session_id),  # type: ignore[arg-type]
     )

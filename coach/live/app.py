@@ -24,6 +24,7 @@ from coach.live.coaching import ExerciseCoaching
 from coach.live.display import require_display
 from coach.live.session import Session, SessionConfig, SessionOutcome
 from coach.live.sinks import Sink, VideoSink, WindowSink
+from coach.numbers import rounded
 from coach.recording import recording_bytes
 from coach.sources import FrameSource, open_source
 
@@ -185,7 +186,7 @@ def session_summary(slug: str, name: str, source: str, outcome: SessionOutcome,
         "message": outcome.message,
         "frames": {"processed": outcome.frames_processed, "coached": outcome.frames_coached,
                    "scored": outcome.frames_scored, "dropped_by_capture": outcome.frames_dropped},
-        "fps": None if outcome.mean_fps != outcome.mean_fps else round(outcome.mean_fps, 1),
+        "fps": rounded(outcome.mean_fps),
         "overall": None if report is None else report.get("overall"),
         "regions": None if report is None else report.get("regions"),
         "cues_shown": [{"cue": text, "frames": n} for text, n in outcome.cue_counts.most_common()],

@@ -172,17 +172,12 @@ class Session:
         self._overlays = _Overlays()
         self._gate = SetupGate()
         self.fps = fps
-        self._state = "setup" if config.setup_check else "active"
-        self._paused = False
-        self._last_view: LiveView | None = None
         self._last_scene: np.ndarray | None = None
         self._fps: float | None = None
         self._last_wall: float | None = None
         self._started_at = datetime.now(UTC)
-        self._first_ms: float | None = None
-        self._last_ms: float | None = None
-        self._cue_counts: Counter[str] = Counter()
-        self._frames = self._coached = self._scored = 0
+        self._frames = 0
+        self._reset_run()
         self._fps_sum = 0.0
         self._fps_n = 0
         self._stage: PoseStage | None = None
@@ -295,7 +290,7 @@ class Session:
         if self._last_scene is None:
             scene = np.zeros((480, 640, 3), np.uint8)
         else:
-            scene = (self._last_scene // 3).astype(np.uint8)
+            scene = self._last_scene // 3  # uint8 stays uint8 (a new array)
         self._overlays.message.annotate(scene, TEXTS["camera_lost"],
                                         (message, TEXTS["camera_detail"]))
         command = None
@@ -324,11 +319,16 @@ class Session:
         log.info("session restarted")
         self.coaching.reset()
         self._gate.reset()
+        self._reset_run()
+
+    def _reset_run(self) -> None:
+        """The state of one run of the exercise: set up at the start and on "restart"."""
         self._state = "setup" if self.config.setup_check else "active"
         self._paused = False
-        self._last_view = None
-        self._first_ms = self._last_ms = None
-        self._cue_counts.clear()
+        self._last_view: LiveView | None = None
+        self._first_ms: float | None = None
+        self._last_ms: float | None = None
+        self._cue_counts: Counter[str] = Counter()
         self._coached = self._scored = 0
 
     def _finish(self, reason: str, message: str) -> SessionOutcome:

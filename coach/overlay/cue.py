@@ -6,29 +6,26 @@ import numpy as np
 
 from coach.overlay.draw import WHITE, put_text, shade, text_size, ui_scale, wrap_text
 
+#: Cue text size at the 480-pixel design height (scaled with the picture).
+FONT_SCALE = 1.0
+#: A cue is wrapped onto at most this many lines (the text shrinks to fit).
+MAX_LINES = 2
+
 
 class CueAnnotator:
-    """Draw one cue (up to ``max_lines`` lines, wrapped) at the bottom; nothing when None.
+    """Draw one cue (up to ``MAX_LINES`` lines, wrapped) at the bottom; nothing when None."""
 
-    font_scale: text size at the 480-pixel design height (scaled with the picture).
-    """
-
-    def __init__(self, font_scale: float = 1.0, max_lines: int = 2) -> None:
-        self.font_scale = font_scale
-        self.max_lines = max_lines
-
-    def annotate(self, scene: np.ndarray, cue: str | None,
-                 colour: tuple[int, int, int] = WHITE) -> np.ndarray:
+    def annotate(self, scene: np.ndarray, cue: str | None) -> np.ndarray:
         """Draw ``cue`` on ``scene`` in place and return it."""
         if not cue:
             return scene
         height, width = scene.shape[:2]
         s = ui_scale(scene)
         margin = int(14 * s)
-        font_scale = self.font_scale * s
+        font_scale = FONT_SCALE * s
         thickness = max(1, int(round(2 * s)))
         lines = wrap_text(cue, width - 2 * margin, font_scale, thickness)
-        while len(lines) > self.max_lines or any(
+        while len(lines) > MAX_LINES or any(
                 text_size(line, font_scale, thickness)[0] > width - 2 * margin for line in lines):
             font_scale *= 0.9
             lines = wrap_text(cue, width - 2 * margin, font_scale, thickness)
@@ -39,6 +36,6 @@ class CueAnnotator:
         y = band_top + line_h
         for line in lines:
             line_w = text_size(line, font_scale, thickness)[0]
-            put_text(scene, line, ((width - line_w) // 2, y), font_scale, colour, thickness)
+            put_text(scene, line, ((width - line_w) // 2, y), font_scale, WHITE, thickness)
             y += step
         return scene

@@ -21,6 +21,10 @@ from coach.overlay.draw import (
 START_DEG = 135.0
 SWEEP_DEG = 270.0
 TRACK_COLOUR = (90, 90, 90)
+#: Dial radius at the 480-pixel design height (scaled with the picture).
+RADIUS_PX = 38.0
+#: The caption under the dial.
+LABEL = "score"
 
 
 @lru_cache(maxsize=128)
@@ -44,19 +48,12 @@ def _dial(value: int, radius: int, thickness: int) -> Sprite:
 
 
 class ScoreGauge:
-    """Draw the current 0-100 score as a dial with the number in its centre.
-
-    radius_px: dial radius at the 480-pixel design height.
-    """
-
-    def __init__(self, radius_px: float = 38.0, label: str = "score") -> None:
-        self.radius_px = radius_px
-        self.label = label
+    """Draw the current 0-100 score as a dial with the number in its centre."""
 
     def annotate(self, scene: np.ndarray, score: float | None) -> np.ndarray:
         """Draw the gauge for ``score`` (None or NaN: an empty dial and "--")."""
         s = ui_scale(scene)
-        radius = int(self.radius_px * s)
+        radius = int(RADIUS_PX * s)
         margin = int(10 * s)
         thickness = max(3, int(8 * s))
         centre = (margin + radius + thickness, margin + radius + thickness)
@@ -74,7 +71,7 @@ class ScoreGauge:
         put_text(scene, text, (centre[0] - width // 2, centre[1] + height // 2), font_scale,
                  colour, text_thickness)
         small = 0.45 * s
-        width, height, _ = text_size(self.label, small, 1)
-        put_text(scene, self.label, (centre[0] - width // 2, centre[1] + radius + height // 2),
+        width, height, _ = text_size(LABEL, small, 1)
+        put_text(scene, LABEL, (centre[0] - width // 2, centre[1] + radius + height // 2),
                  small, (220, 220, 220), 1)
         return scene

@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from coach.landmarks import SEGMENTS, Landmark, midpoint
-from coach.overlay.skeleton import spine_points
+from coach.overlay.skeleton import spine_line
 from coach.pose import FramePose
 
 L = Landmark
@@ -141,13 +141,9 @@ class GhostAnnotator:
         if drawn.any():
             cv2.polylines(layer, list(local[_LIMBS[drawn]]), False, self.colour, thickness,
                           cv2.LINE_AA)
-        core = [L.LEFT_HIP, L.RIGHT_HIP, L.LEFT_SHOULDER, L.RIGHT_SHOULDER]
-        if usable[core].all():
-            spine = spine_points(points - (x0, y0))
-            if not (usable[L.LEFT_EAR] and usable[L.RIGHT_EAR]):
-                spine = spine[:2]
-            cv2.polylines(layer, [np.round(spine).astype(np.int32)], False, self.colour,
-                          thickness * 2, cv2.LINE_AA)
+        spine = spine_line(points - (x0, y0), usable)
+        if spine is not None:
+            cv2.polylines(layer, [spine], False, self.colour, thickness * 2, cv2.LINE_AA)
         if usable[L.NOSE]:
             cv2.circle(layer, tuple(local[L.NOSE]), thickness * 3, self.colour, thickness,
                        cv2.LINE_AA)

@@ -8,12 +8,15 @@ import numpy as np
 
 from coach.overlay.draw import WARN, WHITE, put_text, shade, text_size, ui_scale, wrap_text
 
+#: Colour of the panel's heading (RGB).
+TITLE_COLOUR = WARN
+
 
 class MessageAnnotator:
     """Draw ``title`` (highlighted) over ``lines`` in a dark panel in the middle of the picture."""
 
-    def annotate(self, scene: np.ndarray, title: str | None, lines: Sequence[str] = (),
-                 title_colour: tuple[int, int, int] = WARN) -> np.ndarray:
+    def annotate(self, scene: np.ndarray, title: str | None,
+                 lines: Sequence[str] = ()) -> np.ndarray:
         """Draw the panel in place; nothing when there is neither title nor lines."""
         if not title and not lines:
             return scene
@@ -25,7 +28,7 @@ class MessageAnnotator:
         title_th, body_th = max(1, int(round(2 * s))), max(1, int(round(1.5 * s)))
         rows: list[tuple[str, float, int, tuple[int, int, int]]] = []
         if title:
-            rows += [(t, title_scale, title_th, title_colour)
+            rows += [(t, title_scale, title_th, TITLE_COLOUR)
                      for t in wrap_text(title, max_w, title_scale, title_th)]
         for line in lines:
             rows += [(t, body_scale, body_th, WHITE)

@@ -11,8 +11,7 @@ from coach.overlay.progress import LEFT_OFFSET_PX
 class NoteAnnotator:
     """Draw one line of small text below the progress caption."""
 
-    def annotate(self, scene: np.ndarray, text: str | None,
-                 colour: tuple[int, int, int] = WARN) -> np.ndarray:
+    def annotate(self, scene: np.ndarray, text: str | None) -> np.ndarray:
         """Draw ``text`` in place (nothing when empty)."""
         if not text:
             return scene
@@ -20,5 +19,5 @@ class NoteAnnotator:
         font_scale = 0.5 * s
         _, height, _ = text_size(text, font_scale, 1)
         put_text(scene, text, (int(LEFT_OFFSET_PX * s), int(80 * s) + height), font_scale,
-                 colour, 1)
+                 WARN, 1)
         return scene

@@ -25,6 +25,21 @@ def spine_points(image_xy: np.ndarray) -> np.ndarray:
                      midpoint(image_xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)])
 
 
+_CORE = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
+
+
+def spine_line(points: np.ndarray, visible: np.ndarray) -> np.ndarray | None:
+    """The spine as a polyline in whole pixels, (3, 2) or (2, 2) int32, from (33, 2) pixel
+    ``points`` and their (33,) ``visible`` flags: mid-hip to mid-shoulder, on to mid-ear when
+    both ears are seen; None unless both hips and both shoulders are seen."""
+    if not visible[_CORE].all():
+        return None
+    spine = spine_points(points)
+    if not (visible[Landmark.LEFT_EAR] and visible[Landmark.RIGHT_EAR]):
+        spine = spine[:2]
+    return np.round(spine).astype(np.int32)
+
+
 @dataclass
 class SkeletonAnnotator:
     """Draws segments, joints and the spine line of one pose.
@@ -54,17 +69,11 @@ class SkeletonAnnotator:
                 continue
             cv2.line(scene, _px(points[start]), _px(points[end]),
                      colours.get(region, NEUTRAL), width_px, cv2.LINE_AA)
-        core = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP, Landmark.LEFT_SHOULDER,
-                Landmark.RIGHT_SHOULDER]
-        if visible[core].all():
-            spine = spine_points(points)
-            if not (visible[Landmark.LEFT_EAR] and visible[Landmark.RIGHT_EAR]):
-                spine = spine[:2]
+        spine = spine_line(points, visible)
+        if spine is not None:
             colour = colours.get("spine", SPINE_NEUTRAL)
-            cv2.polylines(scene, [np.round(spine).astype(np.int32)], False, (0, 0, 0),
-                          width_px * 2 + 4, cv2.LINE_AA)
-            cv2.polylines(scene, [np.round(spine).astype(np.int32)], False, colour,
-                          width_px * 2, cv2.LINE_AA)
+            cv2.polylines(scene, [spine], False, (0, 0, 0), width_px * 2 + 4, cv2.LINE_AA)
+            cv2.polylines(scene, [spine], False, colour, width_px * 2, cv2.LINE_AA)
         radius = max(2, int(round(self.joint_radius * scale)))
         for index in np.flatnonzero(visible[11:]) + 11:  # body joints; the face stays clear
             cv2.circle(scene, _px(points[index]), radius, (40, 40, 40), -1, cv2.LINE_AA)
