@@ -15,6 +15,13 @@ Each batch run is preceded by its own bare-loop run (the ratio compares runs tha
 same machine load). It prints video-seconds per wall-second for each, the ratio to the bare
 loop, the CPU cores used, the scaling from 1 to 2 workers, and the peak resident memory of
 each worker process.
+
+Why the scaling is what it is: a batch on N cores cannot finish before its jobs' CPU time / N.
+So the scaling from 1 to 2 workers is at most (1-worker wall time) / (2-worker job CPU / 2):
+the "CPU ceiling", about 2 / (cores one worker keeps busy). The scaling reached is that
+ceiling times the share of the two cores the 2-worker run kept busy; the idle rest is split
+into worker start-up, gaps between jobs, the last jobs running alone and the summary at the
+end (core-seconds).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import struct
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 
 from coach.backend import PoseBackend
@@ -72,23 +80,59 @@ def bare_loop(videos: list[Path]) -> tuple[float, float, float]:
     return video_s, time.perf_counter() - start, time.process_time() - cpu_start
 
 
+@dataclass
+class BatchRun:
+    """What one fresh batch took: wall seconds, CPU seconds in jobs, peak RSS MB per worker
+    pid, failures, and the workers' idle core-seconds by cause."""
+
+    wall_s: float
+    cpu_s: float
+    peaks_mb: dict[int, float]
+    failed: int
+    idle_s: dict[str, float]
+
+
 def batch_run(videos: list[Path], workers: int, stride: int, exercise: str,
-              work: Path) -> tuple[float, float, dict[int, float], int]:
-    """(wall seconds, CPU seconds in jobs, peak RSS MB per worker pid, failures) of one
-    fresh batch."""
+              work: Path) -> BatchRun:
+    """Run one fresh batch; time every job from its result (elapsed seconds) and from when
+    its result reached the main process."""
     out = work / f"out-w{workers}-s{stride}"
+    done_at: dict[str, float] = {}
     start = time.perf_counter()
+
+    def listen(kind: str, value: object) -> None:
+        if kind == "done":
+            done_at[value["key"]] = time.perf_counter() - start  # type: ignore[index]
+
     summary = run_batch(BatchOptions([str(v) for v in videos], exercise, out,
-                                     workers=workers, stride=stride))
+                                     workers=workers, stride=stride), listen)
     wall = time.perf_counter() - start
     peaks: dict[int, float] = defaultdict(float)
+    spans: dict[int, list[tuple[float, float]]] = defaultdict(list)  # pid -> (start, end) s
     cpu = 0.0
     for result in summary.results:
         run = result.get("run") or {}
         if "pid" in run:
             peaks[run["pid"]] = max(peaks[run["pid"]], run["peak_rss_mb"])
             cpu += run["cpu_s"]
-    return wall, cpu, dict(peaks), summary.failed
+            end = done_at[result["key"]]
+            spans[run["pid"]].append((end - run["elapsed_s"], end))
+    return BatchRun(wall, cpu, dict(peaks), summary.failed, idle_core_seconds(spans, wall))
+
+
+def idle_core_seconds(spans: dict[int, list[tuple[float, float]]], wall: float
+                      ) -> dict[str, float]:
+    """Core-seconds the workers spent without a job, by cause, from each worker's job
+    (start, end) times in seconds since the batch began."""
+    last_end = max(end for jobs in spans.values() for _, end in jobs)
+    idle = {"start-up": 0.0, "between jobs": 0.0, "last jobs alone": 0.0, "summary": 0.0}
+    for jobs in spans.values():
+        first, last = min(s for s, _ in jobs), max(e for _, e in jobs)
+        idle["start-up"] += first
+        idle["between jobs"] += max(0.0, (last - first) - sum(e - s for s, e in jobs))
+        idle["last jobs alone"] += last_end - last
+        idle["summary"] += wall - last_end
+    return idle
 
 
 def main() -> None:
@@ -109,6 +153,7 @@ def main() -> None:
         print(f"{'run':<30}{'wall s':>8}{'video-s/s':>11}{'x bare':>8}{'cores':>7}"
               f"{'load':>6}  peak RSS per worker")
         ratios: dict[tuple[int, int], float] = {}
+        runs: dict[tuple[int, int], BatchRun] = {}
         for stride in (1, 2):
             for workers in (1, 2):
                 load = os.getloadavg()[0]
@@ -117,21 +162,28 @@ def main() -> None:
                 print(f"{'  bare pose loop (1 process)':<30}{bare_wall:>8.1f}{bare:>11.2f}"
                       f"{1.0:>8.2f}{bare_cpu / bare_wall:>7.2f}{load:>6.1f}")
                 load = os.getloadavg()[0]
-                wall, cpu, peaks, failed = batch_run(videos, workers, stride, args.exercise,
-                                                     work)
-                rate = video_s / wall
+                run = runs[(workers, stride)] = batch_run(videos, workers, stride,
+                                                          args.exercise, work)
+                rate = video_s / run.wall_s
                 ratios[(workers, stride)] = rate / bare
-                memory = ", ".join(f"{mb:.0f} MB" for mb in sorted(peaks.values()))
+                memory = ", ".join(f"{mb:.0f} MB" for mb in sorted(run.peaks_mb.values()))
                 label = f"batch {workers} worker(s), stride {stride}"
-                print(f"{label:<30}{wall:>8.1f}{rate:>11.2f}{rate / bare:>8.2f}"
-                      f"{cpu / wall:>7.2f}{load:>6.1f}  {memory}"
-                      + (f"  ({failed} failed)" if failed else ""))
+                print(f"{label:<30}{run.wall_s:>8.1f}{rate:>11.2f}{rate / bare:>8.2f}"
+                      f"{run.cpu_s / run.wall_s:>7.2f}{load:>6.1f}  {memory}"
+                      + (f"  ({run.failed} failed)" if run.failed else ""))
+                print("    idle core-seconds: " + ", ".join(
+                    f"{cause} {seconds:.1f}" for cause, seconds in run.idle_s.items()))
         for stride in (1, 2):
-            print(f"scaling 1 -> 2 workers, stride {stride} (ratio of their x-bare figures): "
-                  f"{ratios[(2, stride)] / ratios[(1, stride)]:.2f}x")
+            one, two = runs[(1, stride)], runs[(2, stride)]
+            ceiling = one.wall_s / (two.cpu_s / 2)
+            busy = two.cpu_s / (2 * two.wall_s)
+            print(f"scaling 1 -> 2 workers, stride {stride}: "
+                  f"{ratios[(2, stride)] / ratios[(1, stride)]:.2f}x (ratio of their x-bare "
+                  f"figures); {one.wall_s / two.wall_s:.2f}x in wall time = CPU ceiling "
+                  f"{ceiling:.2f}x (one worker keeps {one.cpu_s / one.wall_s:.2f} cores busy) "
+                  f"x {busy:.0%} of both cores kept busy")
         print(f"stride 2 vs stride 1, 2 workers: {ratios[(2, 2)] / ratios[(2, 1)]:.2f}x")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
-
 
 if __name__ == "__main__":
     main()
