@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from coach.backend import PoseBackend, model_image
+from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend, model_image
 from coach.errors import InputError
 from coach.pose import FramePose, PoseSequence
 from coach.prefetch import prefetch
@@ -63,13 +63,14 @@ def _with_model_images(source: FrameSource, stride: int
 
 
 def extract_sequence(spec: str | int | Path, model_path: str | Path | None = None, *,
-                     progress: bool = False, stride: int = 1) -> PoseSequence:
+                     max_people: int = DEFAULT_MAX_PEOPLE, progress: bool = False,
+                     stride: int = 1) -> PoseSequence:
     """Open ``spec`` (video file, image folder, camera) and extract the followed person's poses.
 
     Image folders run the model in IMAGE mode (each still on its own), everything else in
-    VIDEO mode.
+    VIDEO mode. max_people: people the model looks for in each frame (see ``PoseBackend``).
     """
     with open_source(spec) as source:
         mode = "image" if source.still_images else "video"
-        with PoseBackend(model_path, mode=mode) as backend:
+        with PoseBackend(model_path, mode=mode, max_people=max_people) as backend:
             return extract_from_source(source, backend, stride=stride, progress=progress)

@@ -37,6 +37,7 @@ import numpy as np
 
 from coach import __version__
 from coach.atomic import atomic_write
+from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.errors import RecordingError
 from coach.landmarks import NUM_LANDMARKS, landmark_from_name
 from coach.pose import PoseSequence
@@ -235,11 +236,16 @@ def load_keraal(path: str | Path, fps: float = KERAAL_FPS) -> PoseSequence:
 
 
 def load_pose_input(path: str | Path, model_path: str | Path | None = None, *,
-                    progress: bool = False, stride: int = 1) -> PoseSequence:
-    """What every command accepts as INPUT: a landmark recording, a video or an image folder."""
+                    max_people: int = DEFAULT_MAX_PEOPLE, progress: bool = False,
+                    stride: int = 1) -> PoseSequence:
+    """What every command accepts as INPUT: a landmark recording, a video or an image folder.
+
+    max_people: people the model looks for in each frame; recordings need no model.
+    """
     if is_recording_path(path):
         sequence = load_recording(path)
         return sequence.slice(0, None, stride) if stride > 1 else sequence
     from coach.extract import extract_sequence
 
-    return extract_sequence(path, model_path, progress=progress, stride=stride)
+    return extract_sequence(path, model_path, max_people=max_people, progress=progress,
+                            stride=stride)

@@ -1,7 +1,8 @@
 """The job model: one input to score, named by a key that says exactly what its result depends on.
 
 A result depends on the input's bytes, the reference(s) it is scored against (their content
-versions), the frame stride, the pose model file and the result format. The key hashes all of
+versions), the frame stride, the pose model file, how many people the model looks for and the
+result format. The key hashes all of
 them, so a rerun with the same settings finds finished work, and any change makes a new key.
 """
 
@@ -12,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.errors import InputError
 
 #: Bumped when the result JSON changes shape or meaning, so old results are not reused.
@@ -59,10 +61,11 @@ def hash_input(path: Path) -> tuple[str, int]:
 
 
 def result_key(input_sha256: str, exercise: str, reference_version: str, stride: int,
-               model_sha256: str) -> str:
+               model_sha256: str, max_people: int = DEFAULT_MAX_PEOPLE) -> str:
     """The store key of one result: 32 hex digits over everything the result depends on."""
     text = (f"format={RESULT_FORMAT}|input={input_sha256}|exercise={exercise}|"
-            f"reference={reference_version}|stride={stride}|model={model_sha256}")
+            f"reference={reference_version}|stride={stride}|model={model_sha256}|"
+            f"people={max_people}")
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

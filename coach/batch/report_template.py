@@ -68,6 +68,7 @@ a { color: #2c6fad; }
 <header>
 <h1>{{ title }}</h1>
 <p>Exercise: <b>{{ settings.exercise }}</b> &middot; stride {{ settings.stride }}
+&middot; up to {{ settings.max_people }} {{ "person" if settings.max_people == 1 else "people" }} per frame
 &middot; reference version {{ settings.reference_version }} &middot; {{ generated }}</p>
 </header>
 <main>

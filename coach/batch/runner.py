@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.batch.discover import discover_inputs
 from coach.batch.engines import ENGINES, WorkerCrash, import_ray, run_pool, run_ray
 from coach.batch.jobs import Job, hash_file, hash_input, result_key
@@ -51,7 +52,8 @@ class BatchOptions:
     stride: score every ``stride``-th frame.
     engine: "pool" or "ray"; address: the Ray cluster (None = start a local one).
     annotate: also write annotated videos. library_dirs: extra library folders.
-    model_path: the pose model bundle (None = the default one).
+    model_path: the pose model bundle (None = the default one). max_people: people the model
+    looks for in each frame.
     """
 
     inputs: list[str]
@@ -64,6 +66,7 @@ class BatchOptions:
     annotate: bool = False
     library_dirs: list[str] = field(default_factory=list)
     model_path: str | None = None
+    max_people: int = DEFAULT_MAX_PEOPLE
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ class BatchSummary:
 def _check_options(options: BatchOptions) -> None:
     if options.stride < 1:
         raise CoachError(f"--stride: expected 1 or more, got {options.stride}")
+    if options.max_people < 1:
+        raise CoachError(f"--max-people: expected 1 or more, got {options.max_people}")
     if options.workers is not None and options.workers < 1:
         raise CoachError(f"--workers: expected 1 or more, got {options.workers}")
     if options.engine not in ENGINES:
@@ -111,7 +116,8 @@ def plan_jobs(inputs: list[Path], options: BatchOptions, refs: ReferenceSet,
             stub = Job(str(path), "", 0, "", options.exercise, options.stride, options.annotate)
             planned.append(error_result(stub, exc))
             continue
-        key = result_key(sha, refs.exercise, refs.version, options.stride, model_sha256)
+        key = result_key(sha, refs.exercise, refs.version, options.stride, model_sha256,
+                         options.max_people)
         job = Job(str(path), sha, size, key, refs.exercise, options.stride, options.annotate)
         planned.append(job)
         unique.setdefault(key, job)
@@ -139,7 +145,7 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     todo = sorted((j for j in jobs if j.key not in done), key=lambda j: -j.size_bytes)
     listen("total", len(jobs))
     listen("skipped", len(done))
-    config = WorkerConfig(str(model), refs)
+    config = WorkerConfig(str(model), refs, max_people=options.max_people)
     workers = options.workers or (usable_cores() if options.engine == "pool" else None)
     if not todo:
         outcomes: Iterator[Outcome] = iter(())
@@ -188,5 +194,5 @@ def _write_summary(results: list[dict[str, Any]], options: BatchOptions, refs: R
     html_path = write_report_html(
         results, rows, out / REPORT_HTML, title="Practice video report",
         settings={"exercise": refs.exercise, "stride": options.stride,
-                  "reference_version": refs.version})
+                  "max_people": options.max_people, "reference_version": refs.version})
     return BatchSummary(results, computed, reused, csv_path, html_path)

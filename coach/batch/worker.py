@@ -42,6 +42,7 @@ from typing import Any
 
 import numpy as np
 
+from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.batch.jobs import RESULT_FORMAT, Job
 from coach.batch.references import AUTO, ReferenceSet, UnpackedReferences
 from coach.batch.render import BATCH_DECODE_THREADS, render_input
@@ -70,11 +71,13 @@ Progress = Callable[[str, Any], None]
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    """What every worker needs: the pose model, the packed references, rendering choices."""
+    """What every worker needs: the pose model and how many people it looks for in each frame,
+    the packed references, rendering choices."""
 
     model_path: str
     references: ReferenceSet
     thumbnails: int = WORST_MOMENTS
+    max_people: int = DEFAULT_MAX_PEOPLE
 
 
 def _no_progress(kind: str, value: Any) -> None:
@@ -135,7 +138,8 @@ class BatchWorker:
         if mode not in self._backends:
             from coach.backend import PoseBackend
 
-            self._backends[mode] = PoseBackend(self.config.model_path, mode=mode)
+            self._backends[mode] = PoseBackend(self.config.model_path, mode=mode,
+                                               max_people=self.config.max_people)
             self.backends_built += 1
         return self._backends[mode]
 

@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         inputs=list(args.inputs), exercise=args.exercise, out_dir=args.output,
         workers=args.workers, stride=args.stride, engine=args.engine, address=args.address,
         annotate=args.annotate, library_dirs=list(args.library),
-        model_path=str(args.model) if args.model else None,
+        model_path=str(args.model) if args.model else None, max_people=args.max_people,
     )
     progress = _Progress()
     # SIGTERM ends the batch like Ctrl-C does: workers stopped, finished results kept.

@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
     if args.output.suffix.lower() != f".{fmt}":
         raise InputError(f"{args.output}: a recording in {fmt} format must end in .{fmt}, "
                          "so that other commands recognise it as a recording")
-    sequence = extract_sequence(args.input, args.model, progress=True, stride=args.stride)
+    sequence = extract_sequence(args.input, args.model, max_people=args.max_people,
+                                progress=True, stride=args.stride)
     path = save_recording(sequence, args.output, fmt)
     found = int(sequence.present.sum())
     print(f"{path}: {len(sequence)} frames, person found in {found}, "

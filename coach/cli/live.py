@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     options = LiveOptions(
         exercise=args.exercise, source=args.source, mirror=args.mirror, voice=args.voice,
         headless=args.headless, output=args.output, db=args.db,
-        library_dirs=tuple(args.library), model=args.model, setup_check=args.setup_check,
+        library_dirs=tuple(args.library), model=args.model, max_people=args.max_people,
+        setup_check=args.setup_check,
         keep_video=args.keep_video, save_history=not args.no_history,
         reconnect_timeout_s=args.reconnect_timeout,
     )

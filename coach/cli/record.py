@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
     def started() -> None:
         print("recording: move now (Ctrl-C to stop)", file=sys.stderr, flush=True)
 
-    raw = record_take(args.source, model_path=args.model, countdown_s=args.countdown,
+    raw = record_take(args.source, model_path=args.model, max_people=args.max_people,
+                      countdown_s=args.countdown,
                       duration_s=args.duration, on_countdown=countdown, on_start=started)
     take, quality = prepare_take(raw, meta.view, held=meta.is_held)
     library.ensure_own(slug, meta if found is None else None)

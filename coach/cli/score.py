@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load the exercise first (fast failure), then the input, then score and print."""
     exercise = open_library(args).get(args.exercise)
-    attempt = load_pose_input(args.input, args.model, progress=not args.json)
+    attempt = load_pose_input(args.input, args.model, max_people=args.max_people,
+                              progress=not args.json)
     report = score_exercise(attempt, exercise, mirror=args.mirror)
     if args.json:
         print(json.dumps({"exercise": exercise.slug, "kind": exercise.meta.kind,

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from coach.backend import PoseBackend
+from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend
 from coach.errors import InputError
 from coach.extract import extract_from_source
 from coach.pose import FramePose, PoseSequence
@@ -74,13 +74,15 @@ def record_from_source(source: FrameSource, backend: PoseBackend, *,
 
 
 def record_take(spec: str | int | Path, *, model_path: str | Path | None = None,
-                countdown_s: float = COUNTDOWN_S, duration_s: float | None = None,
+                max_people: int = DEFAULT_MAX_PEOPLE, countdown_s: float = COUNTDOWN_S,
+                duration_s: float | None = None,
                 on_countdown: Callable[[int], None] | None = None,
                 on_start: Callable[[], None] | None = None) -> PoseSequence:
-    """Open a camera index, stream URL, video file or image folder and record a raw take."""
+    """Open a camera index, stream URL, video file or image folder and record a raw take
+    (max_people: people the pose model looks for in each frame)."""
     with open_source(spec) as source:
         mode = "image" if source.still_images else "video"
-        with PoseBackend(model_path, mode=mode) as backend:
+        with PoseBackend(model_path, mode=mode, max_people=max_people) as backend:
             return record_from_source(source, backend, countdown_s=countdown_s,
                                       duration_s=duration_s, on_countdown=on_countdown,
                                       on_start=on_start)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.atomic import atomic_write
-from coach.backend import PoseBackend
+from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend
 from coach.errors import CoachError, InputError
 from coach.history import HistoryStore, SessionRecord
 from coach.library import Library
@@ -39,6 +39,7 @@ class LiveOptions:
     on for live cameras, off for files. keep_video: also store the annotated video in the
     session history. db: the history database (None: ``COACH_DB`` or the default).
     reconnect_timeout_s: give up on a lost camera after this long (None: keep trying).
+    max_people: people the pose model looks for in each frame (1: nobody else is noticed).
     """
 
     exercise: str
@@ -50,6 +51,7 @@ class LiveOptions:
     db: Path | None = None
     library_dirs: tuple[str, ...] = ()
     model: Path | None = None
+    max_people: int = DEFAULT_MAX_PEOPLE
     setup_check: bool | None = None
     keep_video: bool = False
     save_history: bool = True
@@ -109,7 +111,7 @@ def run_live(options: LiveOptions,
     try:
         coaching = ExerciseCoaching(exercise, image_size=image_size, source=source.name,
                                     fps=source.fps)
-        backend = PoseBackend(options.model, mode="video")
+        backend = PoseBackend(options.model, mode="video", max_people=options.max_people)
     except BaseException:
         source.close()
         raise

@@ -60,8 +60,9 @@ def test_hash_and_key_follow_content_not_name(tmp_path: Path) -> None:
     base = result_key(sha, "squat", "v1", 1, "m")
     assert base == result_key(sha, "squat", "v1", 1, "m")
     changed = {result_key(sha, "auto", "v1", 1, "m"), result_key(sha, "squat", "v2", 1, "m"),
-               result_key(sha, "squat", "v1", 2, "m"), result_key(sha, "squat", "v1", 1, "n")}
-    assert base not in changed and len(changed) == 4
+               result_key(sha, "squat", "v1", 2, "m"), result_key(sha, "squat", "v1", 1, "n"),
+               result_key(sha, "squat", "v1", 1, "m", max_people=1)}
+    assert base not in changed and len(changed) == 5
     with pytest.raises(InputError, match="no such file"):
         hash_input(tmp_path / "missing.mp4")
 
@@ -182,8 +183,9 @@ def test_csv_and_html_hold_every_input_with_errors(tmp_path: Path) -> None:
 
     html_path = write_report_html(results, rows, tmp_path / "report.html", title="T",
                                   settings={"exercise": "squat", "stride": 1,
-                                            "reference_version": "v"})
+                                            "max_people": 1, "reference_version": "v"})
     html = html_path.read_text(encoding="utf-8")
+    assert "up to 1 person per frame" in html
     assert html.count("<tr>") == 4  # header + one row per input
     assert 'src="thumbs/' + "a" * 32 + '-0.jpg"' in html
     assert "Lengthen &lt;your&gt; spine" in html  # text is escaped

@@ -52,6 +52,20 @@ def test_reused_backend_gives_the_fresh_landmarks(
     np.testing.assert_array_equal(again.world_xyz, fresh.world_xyz)
 
 
+def test_workers_look_for_as_many_people_as_configured(
+        sample_path: Callable[[str], Path]) -> None:
+    refs = load_references(Library.open([], env={}), "squat")
+    seen = {}
+    for max_people in (1, 3):
+        config = WorkerConfig(str(default_model_path()), refs, max_people=max_people)
+        single = BatchWorker(config)
+        try:
+            seen[max_people] = int(single.extract(sample_path("multi"), 3).people_seen.max())
+        finally:
+            single.close()
+    assert seen == {1: 1, 3: 3}
+
+
 def test_stride_keeps_the_source_timestamps(
         worker: BatchWorker, sample_path: Callable[[str], Path],
         real_sequence: Callable[[str], PoseSequence]) -> None:

@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coach.recording import load_recording
+from coach.tracking import TORSO
 
 COACH = [sys.executable, "-m", "coach"]
 
@@ -33,6 +35,22 @@ def test_extract_writes_a_loadable_recording(tmp_path, sample_path, suffix):
     sequence = load_recording(out)
     assert len(sequence) == 65 and sequence.has_world and sequence.present.all()
     assert result.stderr.strip() == "", "no native log chatter on a clean run"
+
+
+def test_extract_looking_for_one_person(tmp_path, sample_path):
+    """``--max-people 1`` on the clip with several people: nobody else is reported, and the
+    one person the model tracks is followed without a jump to someone else."""
+    out = tmp_path / "multi.npz"
+    result = run_coach("extract", sample_path("multi"), "--max-people", "1", "-o", out)
+    assert result.returncode == 0, result.stderr
+    sequence = load_recording(out)
+    assert sequence.people_seen.max() == 1
+    present = np.flatnonzero(sequence.present)
+    assert len(present) > 0.5 * len(sequence)
+    width, height = sequence.image_size
+    torso = sequence.image_xyz[:, TORSO, :2].mean(axis=1) * [width, height]
+    steps = np.linalg.norm(np.diff(torso[present], axis=0), axis=1) / np.diff(present)
+    assert steps.max() < 120, f"tracked torso jumped {steps.max():.0f} px in one frame"
 
 
 def test_extract_image_folder(tmp_path, sample_path):
@@ -95,6 +113,7 @@ def test_bad_model_gives_one_clear_line(tmp_path, sample_path, case):
 
 @pytest.mark.parametrize("options, fault", [
     (("--stride", "0"), "--stride: expected 1 or more"),
+    (("--max-people", "0"), "--max-people: expected 1 or more"),
     (("-o", "{tmp}/run.txt"), "must end in .npz"),
     (("-o", "{tmp}/run.npz", "--format", "json"), "must end in .json"),
 ])
@@ -118,3 +137,16 @@ def test_output_piped_to_a_reader_that_stops_early_is_not_an_error():
     _, stderr = listing.communicate(timeout=120)
     assert "Traceback" not in stderr.decode()
     assert listing.returncode == 0
+
+
+def test_every_command_prints_its_help():
+    """Each subcommand's help renders (a stray ``%`` in a help text breaks only ``--help``)."""
+    import argparse
+
+    from coach.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert {"batch", "extract", "live", "record", "score"} <= set(commands.choices)
+    for name, command in commands.choices.items():
+        assert f"coach {name}" in command.format_help()

@@ -51,3 +51,19 @@ def test_multi_person_clip_never_jumps_between_people(real_sequence):
     both = present[(sequence.people_seen[present] >= 2) & (present < 150)]
     assert len(both) > 50
     assert np.all(torso[both, 0] < width * 0.55)
+
+
+def test_looking_for_one_person_finds_the_same_person_in_a_one_person_clip(real_sequence,
+                                                                          sample_path):
+    """``max_people=1`` skips the search for more people: in a clip with one person it finds
+    them in the same frames, at nearly the same places (the model's box comes from the last
+    frame's landmarks instead of a fresh detection)."""
+    from coach.extract import extract_sequence
+
+    default = real_sequence("cam01")
+    single = extract_sequence(sample_path("cam01"), max_people=1)
+    np.testing.assert_array_equal(single.present, default.present)
+    width, height = default.image_size
+    apart = np.linalg.norm((single.image_xyz[..., :2] - default.image_xyz[..., :2])
+                           * [width, height], axis=-1)
+    assert np.nanmedian(apart) < 20, f"median {np.nanmedian(apart):.1f} px apart"
