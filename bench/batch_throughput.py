@@ -1,6 +1,6 @@
 """Batch throughput: video-seconds scored per wall-second, against the bare pose loop.
 
-    .venv/bin/python bench/batch_throughput.py [--copies 1] [--exercise auto]
+    .venv/bin/python bench/batch_throughput.py [--copies 1] [--exercise auto] [--rounds 3]
 
 Inputs: the bundled sample videos (squats, dance, the four pose2sim views, the sports clip),
 each ``--copies`` times (a copy gets a distinct MP4 ``free`` box at its end, so its content
@@ -12,9 +12,10 @@ hash differs and the batch scores it again). In the same run it measures:
   output folder (so worker start-up, scoring, thumbnails and the store are all counted).
 
 Each batch run is preceded by its own bare-loop run (the ratio compares runs that met the
-same machine load). It prints video-seconds per wall-second for each, the ratio to the bare
-loop, the CPU cores used, the scaling from 1 to 2 workers, and the peak resident memory of
-each worker process.
+same machine load), and the whole set is repeated ``--rounds`` times: the figures at the end
+are medians over the rounds, since one run on a shared machine can be 20% off. It prints
+video-seconds per wall-second for each, the ratio to the bare loop, the CPU cores used, the
+scaling from 1 to 2 workers, and the peak resident memory of each worker process.
 
 Why the scaling is what it is: a batch on N cores cannot finish before its jobs' CPU time / N.
 So the scaling from 1 to 2 workers is at most (1-worker wall time) / (2-worker job CPU / 2):
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import struct
 import tempfile
 import time
@@ -139,6 +141,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=1, help="copies of each sample video")
     parser.add_argument("--exercise", default="auto", help="reference to score against")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of all runs; the figures are medians over the rounds")
     args = parser.parse_args()
     cpus = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
@@ -146,44 +150,65 @@ def main() -> None:
         folder = work / "videos"
         folder.mkdir()
         videos = make_inputs(folder, args.copies)
-        print(f"{len(videos)} videos, {cpus} CPUs, exercise {args.exercise}")
+        print(f"{len(videos)} videos, {cpus} CPUs, exercise {args.exercise}, "
+              f"{args.rounds} round(s)")
         print("Each batch run follows its own bare-loop run, so both meet the same machine "
               "load;\n'cores' = CPU seconds / wall seconds (below the worker count: waiting "
               "for the CPU or for start-up).")
         print(f"{'run':<30}{'wall s':>8}{'video-s/s':>11}{'x bare':>8}{'cores':>7}"
               f"{'load':>6}  peak RSS per worker")
-        ratios: dict[tuple[int, int], float] = {}
-        runs: dict[tuple[int, int], BatchRun] = {}
+        ratios: dict[tuple[int, int], list[float]] = defaultdict(list)
+        scaling: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for round_number in range(1, args.rounds + 1):
+            print(f"round {round_number}")
+            for stride in (1, 2):
+                runs = {workers: measured_run(videos, workers, stride, args.exercise,
+                                              work / f"round{round_number}", ratios)
+                        for workers in (1, 2)}
+                one, two = runs[1], runs[2]
+                scaling["x bare"][stride].append(ratios[(2, stride)][-1]
+                                                 / ratios[(1, stride)][-1])
+                scaling["wall"][stride].append(one.wall_s / two.wall_s)
+                scaling["ceiling"][stride].append(one.wall_s / (two.cpu_s / 2))
+                scaling["busy"][stride].append(two.cpu_s / (2 * two.wall_s))
+                scaling["one worker cores"][stride].append(one.cpu_s / one.wall_s)
+        print(f"medians over {args.rounds} round(s):")
         for stride in (1, 2):
-            for workers in (1, 2):
-                load = os.getloadavg()[0]
-                video_s, bare_wall, bare_cpu = bare_loop(videos)
-                bare = video_s / bare_wall
-                print(f"{'  bare pose loop (1 process)':<30}{bare_wall:>8.1f}{bare:>11.2f}"
-                      f"{1.0:>8.2f}{bare_cpu / bare_wall:>7.2f}{load:>6.1f}")
-                load = os.getloadavg()[0]
-                run = runs[(workers, stride)] = batch_run(videos, workers, stride,
-                                                          args.exercise, work)
-                rate = video_s / run.wall_s
-                ratios[(workers, stride)] = rate / bare
-                memory = ", ".join(f"{mb:.0f} MB" for mb in sorted(run.peaks_mb.values()))
-                label = f"batch {workers} worker(s), stride {stride}"
-                print(f"{label:<30}{run.wall_s:>8.1f}{rate:>11.2f}{rate / bare:>8.2f}"
-                      f"{run.cpu_s / run.wall_s:>7.2f}{load:>6.1f}  {memory}"
-                      + (f"  ({run.failed} failed)" if run.failed else ""))
-                print("    idle core-seconds: " + ", ".join(
-                    f"{cause} {seconds:.1f}" for cause, seconds in run.idle_s.items()))
-        for stride in (1, 2):
-            one, two = runs[(1, stride)], runs[(2, stride)]
-            ceiling = one.wall_s / (two.cpu_s / 2)
-            busy = two.cpu_s / (2 * two.wall_s)
-            print(f"scaling 1 -> 2 workers, stride {stride}: "
-                  f"{ratios[(2, stride)] / ratios[(1, stride)]:.2f}x (ratio of their x-bare "
-                  f"figures); {one.wall_s / two.wall_s:.2f}x in wall time = CPU ceiling "
-                  f"{ceiling:.2f}x (one worker keeps {one.cpu_s / one.wall_s:.2f} cores busy) "
-                  f"x {busy:.0%} of both cores kept busy")
-        print(f"stride 2 vs stride 1, 2 workers: {ratios[(2, 2)] / ratios[(2, 1)]:.2f}x")
+            m = {name: statistics.median(values[stride]) for name, values in scaling.items()}
+            print(f"  1 worker {statistics.median(ratios[(1, stride)]):.2f}x bare, 2 workers "
+                  f"{statistics.median(ratios[(2, stride)]):.2f}x bare, stride {stride}")
+            print(f"  scaling 1 -> 2 workers, stride {stride}: {m['x bare']:.2f}x (ratio of "
+                  f"their x-bare figures; per round "
+                  + ", ".join(f"{v:.2f}" for v in scaling["x bare"][stride])
+                  + f"); {m['wall']:.2f}x in wall time = CPU ceiling {m['ceiling']:.2f}x (one "
+                  f"worker keeps {m['one worker cores']:.2f} cores busy) x {m['busy']:.0%} of "
+                  f"both cores kept busy")
+        print(f"  stride 2 vs stride 1, 2 workers: "
+              f"{statistics.median(ratios[(2, 2)]) / statistics.median(ratios[(2, 1)]):.2f}x")
         print(f"load average after: {os.getloadavg()[0]:.1f}")
+
+
+def measured_run(videos: list[Path], workers: int, stride: int, exercise: str, work: Path,
+                 ratios: dict[tuple[int, int], list[float]]) -> BatchRun:
+    """A bare-loop run, then a fresh batch; prints both and appends the batch's x-bare ratio."""
+    load = os.getloadavg()[0]
+    video_s, bare_wall, bare_cpu = bare_loop(videos)
+    bare = video_s / bare_wall
+    print(f"{'  bare pose loop (1 process)':<30}{bare_wall:>8.1f}{bare:>11.2f}"
+          f"{1.0:>8.2f}{bare_cpu / bare_wall:>7.2f}{load:>6.1f}")
+    load = os.getloadavg()[0]
+    run = batch_run(videos, workers, stride, exercise, work)
+    rate = video_s / run.wall_s
+    ratios[(workers, stride)].append(rate / bare)
+    memory = ", ".join(f"{mb:.0f} MB" for mb in sorted(run.peaks_mb.values()))
+    label = f"batch {workers} worker(s), stride {stride}"
+    print(f"{label:<30}{run.wall_s:>8.1f}{rate:>11.2f}{rate / bare:>8.2f}"
+          f"{run.cpu_s / run.wall_s:>7.2f}{load:>6.1f}  {memory}"
+          + (f"  ({run.failed} failed)" if run.failed else ""))
+    print("    idle core-seconds: " + ", ".join(
+        f"{cause} {seconds:.1f}" for cause, seconds in run.idle_s.items()), flush=True)
+    return run
+
 
 if __name__ == "__main__":
     main()

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 EventSink = Callable[[str, Any], None]
 #: Seconds between two looks at the progress queue while waiting for results.
 POLL_S = 0.2
+#: Seconds to wait for a Ray cluster's address to answer before giving up.
+RAY_CONNECT_TIMEOUT_S = 5.0
 ENGINES = ("pool", "ray")
 
 
@@ -186,6 +188,24 @@ def import_ray() -> Any:
         raise CoachError("the Ray engine needs Ray, an optional extra: "
                          "pip install coach[ray]") from None
     return ray
+
+
+def check_ray_address(address: str) -> None:
+    """Fail at once, with one line, when nothing answers at a Ray cluster ``address``
+    ("host:port" or "ray://host:port"; "auto" and addresses without a port are left to Ray),
+    instead of Ray retrying for minutes."""
+    import socket
+
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)),
+                                 timeout=RAY_CONNECT_TIMEOUT_S).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise CoachError(f"--address {address}: no Ray cluster answers there ({reason})") \
+            from None
 
 
 class RayWorker:

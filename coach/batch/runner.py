@@ -19,7 +19,14 @@ from typing import Any
 
 from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.batch.discover import discover_inputs
-from coach.batch.engines import ENGINES, WorkerCrash, import_ray, run_pool, run_ray
+from coach.batch.engines import (
+    ENGINES,
+    WorkerCrash,
+    check_ray_address,
+    import_ray,
+    run_pool,
+    run_ray,
+)
 from coach.batch.jobs import Job, hash_file, hash_input, result_key
 from coach.batch.references import ReferenceSet, load_references
 from coach.batch.report import (
@@ -100,6 +107,8 @@ def _check_options(options: BatchOptions) -> None:
         raise CoachError("--address is for --engine ray")
     if options.engine == "ray":
         import_ray()
+        if options.address:
+            check_ray_address(options.address)
     if options.out_dir.exists() and not options.out_dir.is_dir():
         raise CoachError(f"{options.out_dir}: the output folder is a file")
 

@@ -55,13 +55,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 class _Progress:
-    """Two bars on stderr: inputs finished, and frames decoded."""
+    """Two bars on stderr: inputs finished, and frames decoded. They appear once the batch
+    knows its inputs, so an error found before (bad options, no such exercise) is one line."""
 
     def __init__(self) -> None:
-        self.videos = tqdm(desc="videos", unit="video", position=0, file=sys.stderr)
-        self.frames = tqdm(desc="frames", unit="frame", position=1, file=sys.stderr)
+        self.videos: tqdm | None = None
+        self.frames: tqdm | None = None
 
     def __call__(self, kind: str, value: Any) -> None:
+        if self.videos is None or self.frames is None:
+            self.videos = tqdm(desc="videos", unit="video", position=0, file=sys.stderr)
+            self.frames = tqdm(desc="frames", unit="frame", position=1, file=sys.stderr)
         if kind == "total":
             self.videos.reset(total=value)
         elif kind == "skipped":
@@ -76,8 +80,9 @@ class _Progress:
                 tqdm.write(f"coach: failed: {value['error']['message']}", file=sys.stderr)
 
     def close(self) -> None:
-        self.frames.close()
-        self.videos.close()
+        for bar in (self.frames, self.videos):
+            if bar is not None:
+                bar.close()
 
 
 def _terminated(signum: int, frame: object) -> None:

@@ -96,13 +96,19 @@ def test_unknown_exercise_or_bad_options_stop_with_one_line(tmp_path: Path,
                                                             broken_inputs: Path) -> None:
     bad = _batch(str(broken_inputs), "--exercise", "no-such-move", "-o", str(tmp_path / "o"))
     assert bad.returncode == 2
-    assert bad.stderr.strip().splitlines()[-1].startswith("coach: error: no exercise called")
+    assert bad.stderr.strip().startswith("coach: error: no exercise called")
+    assert len(bad.stderr.strip().splitlines()) == 1  # no progress bars before the error
     waiting = _batch(str(broken_inputs), "--exercise", "qigong-the-wave", "-o",
                      str(tmp_path / "o"))
     assert waiting.returncode == 2 and "waiting for an instructor's recording" in waiting.stderr
     stride = _batch(str(broken_inputs), "--exercise", "squat", "--stride", "0", "-o",
                     str(tmp_path / "o"))
-    assert stride.returncode == 2 and "--stride" in stride.stderr
+    assert stride.stderr.strip() == "coach: error: --stride: expected 1 or more, got 0"
+    assert stride.returncode == 2
+    people = _batch(str(broken_inputs), "--exercise", "squat", "--max-people", "0", "-o",
+                    str(tmp_path / "o"))
+    assert people.stderr.strip() == "coach: error: --max-people: expected 1 or more, got 0"
+    assert people.returncode == 2
     assert not (tmp_path / "o").exists()
 
 

@@ -69,3 +69,27 @@ def test_missing_ray_names_the_extra(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     with pytest.raises(CoachError, match=r"pip install coach\[ray\]"):
         run_batch(BatchOptions([str(sample_path("keraal_RTK"))], "squat", tmp_path / "o",
                                engine="ray"))
+
+
+def test_unreachable_cluster_address_fails_at_once_with_one_line(
+        tmp_path: Path, sample_path: Callable[[str], Path]) -> None:
+    """``coach batch --engine ray --address`` naming a port nobody listens on: one line, exit
+    code 2, no output folder, and no waiting for Ray's own retries."""
+    import socket
+    import subprocess
+    import sys
+
+    pytest.importorskip("ray", reason="Ray is an optional extra: pip install coach[ray]")
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "out"
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        result = subprocess.run(
+            [sys.executable, "-m", "coach", "batch", str(sample_path("keraal_RTK")),
+             "--exercise", "squat", "-o", str(out), "--engine", "ray", "--address", address],
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2
+        assert result.stderr.strip() == (f"coach: error: --address {address}: no Ray cluster "
+                                         "answers there (Connection refused)")
+        assert not out.exists()
