@@ -7,11 +7,11 @@ Video timestamps come from the container (presentation time), never from a frame
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -29,18 +29,35 @@ IMAGE_FOLDER_FPS = 30.0
 SAME_FRAME_MS = 0.5
 
 
-@dataclass(frozen=True)
 class Frame:
     """One picture from a source.
 
-    rgb: (H, W, 3) uint8 pixels, RGB order.
+    rgb: (H, W, 3) uint8 pixels, RGB order. Given as a function, the pixels are made on first
+    use: video files and image folders convert (or read) only the frames someone looks at,
+    so the frames ``--stride`` passes over cost no conversion.
     timestamp_ms: when the frame was shown (container time) or captured (camera), in ms.
     index: position of the frame in the source, from 0.
     """
 
-    rgb: np.ndarray
-    timestamp_ms: float
-    index: int
+    __slots__ = ("_pixels", "timestamp_ms", "index")
+
+    def __init__(self, rgb: np.ndarray | Callable[[], np.ndarray], timestamp_ms: float,
+                 index: int) -> None:
+        self._pixels = rgb
+        self.timestamp_ms = timestamp_ms
+        self.index = index
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """(H, W, 3) uint8 RGB pixels, made now if not yet made."""
+        if callable(self._pixels):
+            self._pixels = self._pixels()
+        return self._pixels
+
+    def at(self, timestamp_ms: float) -> Frame:
+        """This picture at another time; pixels not yet made are still made only when used
+        (by whichever of the two frames is used)."""
+        return Frame(self._pixels, timestamp_ms, self.index)
 
 
 class FrameSource(Protocol):
@@ -121,7 +138,7 @@ class VideoFileSource(_ClosingSource):
     def __iter__(self) -> Iterator[Frame]:
         try:
             for frame, timestamp_ms, index in self._decoded():
-                yield Frame(_packed_rgb(frame), timestamp_ms, index)
+                yield Frame(functools.partial(_packed_rgb, frame), timestamp_ms, index)
         finally:
             self.close()
 
@@ -251,7 +268,7 @@ class ImageFolderSource(_ClosingSource):
 
     def __iter__(self) -> Iterator[Frame]:
         for index in range(len(self.files)):
-            yield self._read(index)
+            yield self._frame(index)
 
     def frames_at(self, times_ms: Iterable[float]) -> Iterator[Frame]:
         """The images shown at ``times_ms`` (within ``SAME_FRAME_MS``), in time order; only
@@ -260,16 +277,20 @@ class ImageFolderSource(_ClosingSource):
             index = int(round(t_ms * self.fps / 1000.0))
             on_a_frame = abs(index * 1000.0 / self.fps - t_ms) < SAME_FRAME_MS
             if on_a_frame and 0 <= index < len(self.files):
-                yield self._read(index)
+                yield self._frame(index)
 
-    def _read(self, index: int) -> Frame:
+    def _frame(self, index: int) -> Frame:
+        """The image at ``index``, read when its pixels are first used."""
+        return Frame(functools.partial(self._read_rgb, index), index * 1000.0 / self.fps, index)
+
+    def _read_rgb(self, index: int) -> np.ndarray:
         import cv2
 
         file = self.files[index]
         bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
         if bgr is None:
             raise InputError(f"{file}: not a readable image")
-        return Frame(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), index * 1000.0 / self.fps, index)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def close(self) -> None:
         """Nothing stays open between images."""

@@ -105,7 +105,7 @@ class _ShiftedSource:
             if pending >= PROGRESS_EVERY:
                 self._progress("frames", pending)
                 pending = 0
-            yield Frame(frame.rgb, frame.timestamp_ms + self.offset_ms, frame.index)
+            yield frame.at(frame.timestamp_ms + self.offset_ms)
         if pending:
             self._progress("frames", pending)
 

@@ -106,6 +106,34 @@ def test_image_folder_frames_at_reads_only_those_images(tmp_path, sample_path):
     assert [f.index for f in got] == [0, 2]
 
 
+def test_frames_a_stride_passes_over_are_never_converted(monkeypatch, sample_path):
+    """``--stride 3``: only every third decoded frame is converted to RGB for the model."""
+    import coach.sources
+    from coach.backend import PoseBackend
+    from coach.extract import extract_from_source
+
+    converted = []
+    packed_rgb = coach.sources._packed_rgb
+    monkeypatch.setattr(coach.sources, "_packed_rgb",
+                        lambda frame: converted.append(frame.pts) or packed_rgb(frame))
+    with open_source(sample_path("squats")) as source, PoseBackend() as backend:
+        sequence = extract_from_source(source, backend, stride=3)
+    assert len(converted) == len(sequence) == 22  # frames 0, 3, ..., 63 of 65
+    assert sequence.present.all()
+
+
+def test_image_folder_images_a_stride_passes_over_are_never_read(tmp_path, sample_path):
+    from coach.extract import extract_sequence
+
+    shutil.copy(sample_path("warrior"), tmp_path / "a.jpg")
+    (tmp_path / "b.jpg").write_bytes(b"not an image: passed over by the stride")
+    shutil.copy(sample_path("warrior"), tmp_path / "c.jpg")
+    sequence = extract_sequence(tmp_path, stride=2)
+    assert len(sequence) == 2 and sequence.present.all()
+    with pytest.raises(InputError, match="b.jpg: not a readable image"):
+        extract_sequence(tmp_path)
+
+
 def test_camera_source_reads_a_stream(sample_path):
     """The camera source takes any OpenCV capture target; a file stands in for a stream."""
     with CameraSource(str(sample_path("squats"))) as source:
