@@ -23,9 +23,14 @@ from coach.landmarks import REGIONS
 
 SUMMARY_CSV = "summary.csv"
 REPORT_HTML = "report.html"
-CSV_COLUMNS = ("input", "status", "exercise", "overall", "margin", *REGIONS, "tempo",
+CSV_COLUMNS = ("input", "status", "exercise", "overall", "margin", "close_call", *REGIONS,
+               "tempo",
                "main_cue", "frames_scored", "frames_with_person", "duration_s", "error",
                "warning", "result")
+#: With ``--exercise auto``, a best match less than this many points ahead of the next best is
+#: a close call: the movement may be none of the references. On the sample clips, movements the
+#: library holds lead by 17-40 points, movements it lacks (a dance, a sports clip) by 2-5.
+CLOSE_CALL_POINTS = 10.0
 #: A timeline is broken where frames are missing for more than this many typical frame steps.
 GAP_STEPS = 3.0
 #: Size of the timeline drawing, in SVG user units.
@@ -44,6 +49,7 @@ def summary_row(result: Mapping[str, Any], result_file: str) -> dict[str, Any]:
         "input": result["input"]["path"], "status": result["status"],
         "exercise": match.get("exercise") or result.get("exercise", ""),
         "overall": _blank(summary.get("overall")), "margin": _blank(match.get("margin")),
+        "close_call": _close_call(match.get("margin")),
         **{r: _blank(regions.get(r)) for r in REGIONS},
         "tempo": summary.get("tempo") or "", "main_cue": cues[0] if cues else "",
         "frames_scored": _blank(video.get("frames_scored")),
@@ -52,6 +58,14 @@ def summary_row(result: Mapping[str, Any], result_file: str) -> dict[str, Any]:
         "error": error.get("message", ""),
         "warning": "; ".join(result.get("warnings") or []), "result": result_file,
     }
+
+
+def _close_call(margin: float | None) -> str:
+    """"yes" when the best match leads the next best by less than ``CLOSE_CALL_POINTS``, "no"
+    when it leads by more, "" when there was nothing to compare it with."""
+    if margin is None:
+        return ""
+    return "yes" if margin < CLOSE_CALL_POINTS else "no"
 
 
 def _blank(value: Any) -> Any:

@@ -89,7 +89,7 @@ a { color: #2c6fad; }
 <tr>
 <td><a href="#{{ e.anchor }}">{{ e.name }}</a></td>
 <td><span class="badge {{ e.result.status }}">{{ e.result.status }}</span>{% if e.row.warning %} <span class="badge warn" title="{{ e.row.warning }}">warning</span>{% endif %}</td>
-<td class="exercise">{{ e.row.exercise }}</td>
+<td class="exercise">{{ e.row.exercise }}{% if e.row.close_call == "yes" %} <span class="badge warn" title="only {{ e.row.margin }} points ahead of the next best: the movement may be none of the references">close call</span>{% endif %}</td>
 <td class="num {{ e.row.overall|score_class }}" data-value="{{ e.row.overall }}">{{ e.row.overall|whole }}</td>
 {% if settings.exercise == "auto" %}<td class="num" data-value="{{ e.row.margin }}">{{ e.row.margin|whole }}</td>{% endif %}
 {% for region in regions %}
@@ -110,9 +110,9 @@ a { color: #2c6fad; }
 {% if e.result.status == "ok" %}
 <p><span class="overall {{ e.summary.overall|score_class }}">{{ e.summary.overall }}</span>
 against <b>{{ e.match.exercise }}</b>
-{% if e.match.margin is not none %}(ahead of the next best by {{ e.match.margin }} points){% endif %}
-&middot; {{ e.summary.kind }} &middot; {{ e.summary.plane }} landmarks
-{% if e.summary.tempo %}&middot; tempo: {{ e.summary.tempo }}{% endif %}</p>
+{% if e.match.margin is not none %}(ahead of the next best by {{ e.match.margin }} points{% if e.row.close_call == "yes" %}: a close call, the movement may be none of the references{% endif %}){% endif %}
+ &middot; {{ e.summary.kind }} &middot; {{ e.summary.plane }} landmarks
+{% if e.summary.tempo and e.summary.kind != "held" %}&middot; tempo: {{ e.summary.tempo }}{% endif %}</p>
 <p class="meta">{{ e.video.frames_scored }} frames scored, a person in
 {{ e.video.frames_with_person }}, {{ e.video.duration_s }} s
 {% if e.annotated_video %}&middot; <a href="{{ e.annotated_video }}">annotated video</a>{% endif %}</p>

@@ -169,7 +169,9 @@ def _ok_result(name: str, overall: float, key: str) -> dict:
 
 
 def test_csv_and_html_hold_every_input_with_errors(tmp_path: Path) -> None:
-    results = [_ok_result("good.mp4", 88.0, "a" * 32), _ok_result("fair.mp4", 61.5, "b" * 32),
+    close = _ok_result("fair.mp4", 61.5, "b" * 32)
+    close["match"]["margin"] = 4.2
+    results = [_ok_result("good.mp4", 88.0, "a" * 32), close,
                error_result(Job("/in/bad.mp4", "", 0, "", "squat", 1, False),
                             InputError("/in/bad.mp4: the file is empty (0 bytes)"))]
     rows = [summary_row(r, f"results/{r['key']}.json" if r["key"] else "") for r in results]
@@ -179,6 +181,7 @@ def test_csv_and_html_hold_every_input_with_errors(tmp_path: Path) -> None:
     assert [r["input"] for r in read] == ["/in/good.mp4", "/in/fair.mp4", "/in/bad.mp4"]
     assert [r["status"] for r in read] == ["ok", "ok", "error"]
     assert read[0]["overall"] == "88.0" and read[0]["main_cue"] == "Sit back"
+    assert [r["close_call"] for r in read] == ["", "yes", ""]
     assert read[2]["error"] == "/in/bad.mp4: the file is empty (0 bytes)"
 
     html_path = write_report_html(results, rows, tmp_path / "report.html", title="T",
@@ -186,6 +189,8 @@ def test_csv_and_html_hold_every_input_with_errors(tmp_path: Path) -> None:
                                             "max_people": 1, "reference_version": "v"})
     html = html_path.read_text(encoding="utf-8")
     assert "up to 1 person per frame" in html
+    assert html.count(">close call</span>") == 1
+    assert "4.2 points: a close call, the movement may be none of the references" in html
     assert html.count("<tr>") == 4  # header + one row per input
     assert 'src="thumbs/' + "a" * 32 + '-0.jpg"' in html
     assert "Lengthen &lt;your&gt; spine" in html  # text is escaped
