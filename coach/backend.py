@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from coach import shipped_folder
 from coach.errors import CoachError, ModelError
 from coach.pose import FramePose
 from coach.sources import Frame
@@ -24,7 +25,7 @@ from coach.tracking import PersonFollower
 log = logging.getLogger(__name__)
 
 #: The bundled BlazePose GHUM "full" model (see models/README.md for how it is built).
-BUNDLED_MODEL = Path(__file__).resolve().parent.parent / "models" / "pose_landmarker_full.task"
+BUNDLED_MODEL = shipped_folder("models") / "pose_landmarker_full.task"
 #: Files a PoseLandmarker bundle must hold.
 BUNDLE_MEMBERS = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 #: How many people the detector looks for: enough to notice a second person and ignore them.

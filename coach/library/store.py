@@ -9,8 +9,8 @@ One folder per exercise, named by its slug::
 Roots are searched in order and an earlier root's exercise hides a later one of the same slug.
 The first root is the instructor's own, writable library (``--library DIR``, else the
 ``COACH_LIBRARY`` environment variable, else ``$XDG_DATA_HOME/coach/references``); the built-in
-library (``reference_poses/`` beside the package) comes last and is never written. Every write
-is atomic: a take killed mid-write leaves only a hidden temp file that nothing loads.
+library (``reference_poses/``, see ``coach.shipped_folder``) comes last and is never written.
+Every write is atomic: a take killed mid-write leaves only a hidden temp file that nothing loads.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coach import shipped_folder
 from coach.atomic import atomic_path, atomic_write, default_file_mode
 from coach.errors import CoachError
 from coach.library.errors import LibraryError, MetadataError, SlugError, TakeError
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENV_VAR = "COACH_LIBRARY"
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "reference_poses"
+BUILTIN_DIR = shipped_folder("reference_poses")
 TAKES_DIR = "takes"
 TAKE_RE = re.compile(r"^take-(\d{3,6})\.(npz|json)$")
 #: Files besides the metadata and the takes that an exercise folder may carry.
