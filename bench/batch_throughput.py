@@ -126,8 +126,10 @@ def idle_core_seconds(spans: dict[int, list[tuple[float, float]]], wall: float
                       ) -> dict[str, float]:
     """Core-seconds the workers spent without a job, by cause, from each worker's job
     (start, end) times in seconds since the batch began."""
-    last_end = max(end for jobs in spans.values() for _, end in jobs)
     idle = {"start-up": 0.0, "between jobs": 0.0, "last jobs alone": 0.0, "summary": 0.0}
+    if not spans:  # no job ran to the end in a worker
+        return idle
+    last_end = max(end for jobs in spans.values() for _, end in jobs)
     for jobs in spans.values():
         first, last = min(s for s, _ in jobs), max(e for _, e in jobs)
         idle["start-up"] += first
@@ -144,6 +146,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds of all runs; the figures are medians over the rounds")
     args = parser.parse_args()
+    if args.rounds < 1 or args.copies < 1:
+        parser.error("--rounds and --copies: expected 1 or more")
     cpus = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as tmp:
         work = Path(tmp)

@@ -23,7 +23,7 @@ from mediapipe.tasks.python import BaseOptions, vision
 
 from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend, default_model_path
 from coach.extract import extract_from_source
-from coach.sources import open_source
+from coach.sources import Frame, open_source
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CLIPS = [ROOT / "samples/pose2sim_lunge/cam01.mp4",
@@ -66,8 +66,8 @@ def main() -> int:
     print(f"{'clip':<28}{'frames':>7}{'bare fps':>10}{'extract fps':>13}{'ratio':>8}"
           f"{'pair ratios min-max':>22}")
     for path in args.videos:
-        with open_source(path) as source:
-            frames = list(source)
+        with open_source(path) as source:  # pixels made now, before any clock starts
+            frames = [Frame(f.rgb, f.timestamp_ms, f.index) for f in source]
         bare, full = [], []
         for repeat in range(args.repeats):
             if repeat % 2:

@@ -47,9 +47,14 @@ class Frame:
         self.timestamp_ms = timestamp_ms
         self.index = index
 
+    def __repr__(self) -> str:
+        made = "made" if not callable(self._pixels) else "not yet made"
+        return f"Frame(index={self.index}, timestamp_ms={self.timestamp_ms}, pixels {made})"
+
     @property
     def rgb(self) -> np.ndarray:
-        """(H, W, 3) uint8 RGB pixels, made now if not yet made."""
+        """(H, W, 3) uint8 RGB pixels, made now if not yet made. The first use must come from
+        one thread at a time (a source's reading thread, or whoever it hands the frame to)."""
         if callable(self._pixels):
             self._pixels = self._pixels()
         return self._pixels

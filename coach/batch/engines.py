@@ -203,7 +203,7 @@ def check_ray_address(address: str) -> None:
         socket.create_connection((host.strip("[]"), int(port)),
                                  timeout=RAY_CONNECT_TIMEOUT_S).close()
     except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
+        reason = exc.strerror or str(exc) or type(exc).__name__
         raise CoachError(f"--address {address}: no Ray cluster answers there ({reason})") \
             from None
 

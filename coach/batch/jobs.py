@@ -62,10 +62,14 @@ def hash_input(path: Path) -> tuple[str, int]:
 
 def result_key(input_sha256: str, exercise: str, reference_version: str, stride: int,
                model_sha256: str, max_people: int = DEFAULT_MAX_PEOPLE) -> str:
-    """The store key of one result: 32 hex digits over everything the result depends on."""
+    """The store key of one result: 32 hex digits over everything the result depends on.
+
+    The default ``max_people`` adds nothing to the key, so results stored before the option
+    existed (all made with the default) keep their keys.
+    """
+    people = "" if max_people == DEFAULT_MAX_PEOPLE else f"|people={max_people}"
     text = (f"format={RESULT_FORMAT}|input={input_sha256}|exercise={exercise}|"
-            f"reference={reference_version}|stride={stride}|model={model_sha256}|"
-            f"people={max_people}")
+            f"reference={reference_version}|stride={stride}|model={model_sha256}{people}")
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

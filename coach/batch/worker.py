@@ -14,6 +14,7 @@ The result JSON (``RESULT_FORMAT`` in ``coach.batch.jobs``)::
 
     key, format, status ("ok" | "error"), error {type, message} | null,
     input {path, name, sha256, size_bytes}, exercise, reference_version, stride,
+    max_people (scored inputs: people the model looked for in each frame),
     video {frames_scored, frames_with_person, duration_s, fps, image_size, has_world},
     match {exercise, overall, margin, candidates [{exercise, overall, error}]},
     summary {overall, regions, cues, tempo, plane, kind, timeline {t_ms, score},
@@ -231,7 +232,7 @@ class BatchWorker:
         scored = [c["overall"] for c in ranked if c["overall"] is not None]
         result = _base_result(job, refs)
         result.update({
-            "status": "ok", "error": None,
+            "status": "ok", "error": None, "max_people": self.config.max_people,
             "video": {
                 "frames_scored": len(seq), "frames_with_person": int(seq.present.sum()),
                 "duration_s": round(seq.duration_s, 3), "fps": round(seq.fps, 3),

@@ -16,6 +16,7 @@ import pkgutil
 import sys
 
 from coach import __version__
+from coach.cli.options import check_model_options
 from coach.errors import CoachError
 
 EXIT_USER_ERROR = 2
@@ -50,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USER_ERROR
     try:
+        check_model_options(args)
         return int(handler(args) or 0)
     except CoachError as exc:
         print(f"coach: error: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from coach.backend import DEFAULT_MAX_PEOPLE
+from coach.errors import CoachError
 from coach.library import Library
 
 
@@ -40,6 +41,13 @@ def add_model_option(parser: argparse.ArgumentParser) -> None:
                              f"person is followed). 1 needs about 40%% less model time "
                              f"when only the practitioner is in view, but nobody else is "
                              f"noticed")
+
+
+def check_model_options(args: argparse.Namespace) -> None:
+    """Refuse a bad ``--max-people`` before any command opens a camera, a file or the model."""
+    people = getattr(args, "max_people", DEFAULT_MAX_PEOPLE)
+    if people < 1:
+        raise CoachError(f"--max-people: expected 1 or more, got {people}")
 
 
 def open_library(args: argparse.Namespace) -> Library:

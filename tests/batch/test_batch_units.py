@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
+from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.batch.discover import discover_inputs
-from coach.batch.jobs import Job, hash_input, result_key
+from coach.batch.jobs import RESULT_FORMAT, Job, hash_input, result_key
 from coach.batch.report import summary_row, timeline_svg, write_report_html, write_summary_csv
 from coach.batch.store import Outcome, ResultStore
 from coach.batch.worker import _summary, error_result, worst_from_timeline
@@ -63,6 +65,11 @@ def test_hash_and_key_follow_content_not_name(tmp_path: Path) -> None:
                result_key(sha, "squat", "v1", 2, "m"), result_key(sha, "squat", "v1", 1, "n"),
                result_key(sha, "squat", "v1", 1, "m", max_people=1)}
     assert base not in changed and len(changed) == 5
+    # Results stored before --max-people existed (made with the default) keep their keys.
+    before = (f"format={RESULT_FORMAT}|input={sha}|exercise=squat|reference=v1|stride=1|"
+              "model=m")
+    assert base == hashlib.sha256(before.encode()).hexdigest()[:32]
+    assert base == result_key(sha, "squat", "v1", 1, "m", max_people=DEFAULT_MAX_PEOPLE)
     with pytest.raises(InputError, match="no such file"):
         hash_input(tmp_path / "missing.mp4")
 

@@ -82,7 +82,7 @@ def test_a_good_clip_is_scored_with_thumbnails(worker: BatchWorker,
     outcome = worker.run(_job(sample_path("squats")))
     result = outcome.result
     assert result["status"] == "ok", result["error"]
-    assert result["match"]["exercise"] == "squat"
+    assert result["match"]["exercise"] == "squat" and result["max_people"] == 3
     assert result["summary"]["overall"] > 80  # the clip the squat reference was made from
     assert set(result["summary"]["regions"]) >= {"spine", "legs"}
     assert len(result["summary"]["timeline"]["t_ms"]) == result["video"]["frames_scored"] == 65
