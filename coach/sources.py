@@ -137,8 +137,8 @@ class VideoFileSource(_ClosingSource):
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else 30.0
         self.frame_count = int(self._stream.frames) or None
-        self.width = int(self._stream.codec_context.width)
-        self.height = int(self._stream.codec_context.height)
+        #: Frame size in pixels as shown (and as ``Frame.rgb`` holds it), turns included.
+        self.width, self.height = self._upright_size()
 
     def __iter__(self) -> Iterator[Frame]:
         try:
@@ -209,6 +209,22 @@ class VideoFileSource(_ClosingSource):
             log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, exc)
         if index == start_index:
             raise InputError(f"{self.path}: the video holds no decodable frames")
+
+    def _upright_size(self) -> tuple[int, int]:
+        """(width, height) in pixels as the video is shown: a phone video stored on its side
+        with a quarter turn in its display matrix is shown, and converted, with its sides
+        swapped. Decodes the first frame through a second handle to read the turn."""
+        import av
+
+        width = int(self._stream.codec_context.width)
+        height = int(self._stream.codec_context.height)
+        try:
+            with av.open(str(self.path)) as probe:
+                first = next(probe.decode(video=0), None)
+        except (av.FFmpegError, UnicodeDecodeError):
+            return width, height  # the reading proper reports what is wrong
+        rotation = int(getattr(first, "rotation", 0) or 0) if first is not None else 0
+        return (height, width) if rotation % 180 else (width, height)
 
     def _timeline(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(presentation times of all frames, of the keyframes), sorted, in ms, read from the

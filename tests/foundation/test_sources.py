@@ -16,6 +16,7 @@ from coach.sources import (
     VideoFileSource,
     open_source,
 )
+from tests.foundation.helpers import turn_display
 
 
 def container_times_ms(path):
@@ -132,6 +133,42 @@ def test_image_folder_images_a_stride_passes_over_are_never_read(tmp_path, sampl
     assert len(sequence) == 2 and sequence.present.all()
     with pytest.raises(InputError, match="b.jpg: not a readable image"):
         extract_sequence(tmp_path)
+
+
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_video_turned_by_its_display_matrix_is_read_upright(tmp_path, sample_path, turn):
+    """A phone stores a portrait video on its side and says in its display matrix how to
+    turn it: frames come out turned as shown, and the source's size is the shown size."""
+    turned = tmp_path / f"turned{turn}.mp4"
+    turn_display(sample_path("squats"), turned, turn)
+    with VideoFileSource(sample_path("squats")) as plain, VideoFileSource(turned) as source:
+        for a, b in zip(plain, source, strict=True):
+            assert np.array_equal(b.rgb, np.rot90(a.rgb, k=-turn // 90))  # rot90: anticlockwise
+            assert b.rgb.flags["C_CONTIGUOUS"]
+        assert (source.width, source.height) == (b.rgb.shape[1], b.rgb.shape[0])
+    assert (source.width, source.height) == ((720, 1280) if turn == 180 else (1280, 720))
+
+
+def test_poses_from_a_portrait_video_stored_on_its_side(tmp_path, sample_path, real_sequence):
+    """The squat clip stored on its side (as a phone held upright stores it) with a quarter turn
+    in its display matrix: the model sees the person upright and finds the same poses."""
+    from coach.extract import extract_sequence
+    from coach.video_writer import VideoWriter
+
+    sideways = tmp_path / "sideways.mp4"
+    with VideoFileSource(sample_path("squats")) as source, \
+            VideoWriter(sideways, source.fps) as writer:
+        for frame in source:
+            writer.write(np.ascontiguousarray(np.rot90(frame.rgb)), frame.timestamp_ms)
+    shown_upright = tmp_path / "portrait.mp4"
+    turn_display(sideways, shown_upright, 90)
+    sequence = extract_sequence(shown_upright)
+    upright = real_sequence("squats")
+    assert sequence.image_size == upright.image_size == (720, 1280)
+    assert sequence.present.all()
+    apart = np.linalg.norm((sequence.image_xyz[..., :2] - upright.image_xyz[..., :2])
+                           * upright.image_size, axis=-1)
+    assert np.median(apart) < 15, f"median {np.median(apart):.1f} px from the upright clip's"
 
 
 def test_camera_source_reads_a_stream(sample_path):
