@@ -40,7 +40,7 @@ from pathlib import Path
 
 from coach.backend import PoseBackend
 from coach.batch.runner import BatchOptions, run_batch
-from coach.sources import Frame, open_source
+from coach.sources import open_source
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = [ROOT / "samples" / p for p in (
@@ -74,8 +74,7 @@ def bare_loop(videos: list[Path]) -> tuple[float, float, float]:
             with open_source(video) as source:
                 last_ms = 0.0
                 for frame in source:
-                    backend.detect(Frame(frame.rgb, frame.timestamp_ms + offset_ms,
-                                         frame.index))
+                    backend.detect(frame.at(frame.timestamp_ms + offset_ms))
                     last_ms = frame.timestamp_ms
                 video_s += last_ms / 1000.0 + 1.0 / source.fps
             offset_ms += last_ms + 1000.0

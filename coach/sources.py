@@ -137,8 +137,8 @@ class VideoFileSource(_ClosingSource):
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else 30.0
         self.frame_count = int(self._stream.frames) or None
-        #: Frame size in pixels as shown (and as ``Frame.rgb`` holds it), turns included.
-        self.width, self.height = self._upright_size()
+        self._stored_size = (int(self._stream.codec_context.width),
+                             int(self._stream.codec_context.height))
 
     def __iter__(self) -> Iterator[Frame]:
         try:
@@ -210,14 +210,25 @@ class VideoFileSource(_ClosingSource):
         if index == start_index:
             raise InputError(f"{self.path}: the video holds no decodable frames")
 
-    def _upright_size(self) -> tuple[int, int]:
-        """(width, height) in pixels as the video is shown: a phone video stored on its side
-        with a quarter turn in its display matrix is shown, and converted, with its sides
-        swapped. Decodes the first frame through a second handle to read the turn."""
+    @property
+    def width(self) -> int:
+        """Frame width in pixels as shown (as ``Frame.rgb`` holds it), turns included."""
+        return self._shown_size[0]
+
+    @property
+    def height(self) -> int:
+        """Frame height in pixels as shown, turns included."""
+        return self._shown_size[1]
+
+    @functools.cached_property
+    def _shown_size(self) -> tuple[int, int]:
+        """(width, height) as the video is shown: a phone video stored on its side with a
+        quarter turn in its display matrix is shown, and converted, with its sides swapped.
+        Decodes the first frame through a second handle to read the turn, so only when asked
+        (the live view sizes itself by it; extraction takes the size from the frames)."""
         import av
 
-        width = int(self._stream.codec_context.width)
-        height = int(self._stream.codec_context.height)
+        width, height = self._stored_size
         try:
             with av.open(str(self.path)) as probe:
                 first = next(probe.decode(video=0), None)

@@ -24,9 +24,8 @@ from coach.landmarks import REGIONS
 SUMMARY_CSV = "summary.csv"
 REPORT_HTML = "report.html"
 CSV_COLUMNS = ("input", "status", "exercise", "overall", "margin", "close_call", *REGIONS,
-               "tempo",
-               "main_cue", "frames_scored", "frames_with_person", "duration_s", "error",
-               "warning", "result")
+               "tempo", "main_cue", "frames_scored", "frames_with_person", "duration_s",
+               "error", "warning", "result")
 #: With ``--exercise auto``, a best match less than this many points ahead of the next best is
 #: a close call: the movement may be none of the references. On the sample clips, movements the
 #: library holds lead by 17-40 points, movements it lacks (a dance, a sports clip) by 2-5.
