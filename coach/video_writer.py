@@ -29,14 +29,22 @@ PIXEL_FORMAT = "yuv420p"
 ENCODER_OPTIONS = {"crf": "23", "preset": "veryfast", "profile": "high"}
 #: Presentation times are kept in milliseconds so variable frame timing survives.
 TIME_BASE = Fraction(1, 1000)
+#: A pause between two frames longer than this (ms) is shortened to it: a camera that was
+#: away for an hour shows its last picture for this long, and times stay far inside what the
+#: mp4 muxer can hold.
+MAX_GAP_MS = 10_000.0
+#: yuv420p needs even sizes of at least this many pixels; smaller pictures are padded.
+MIN_SIZE_PX = 2
 
 
 class VideoWriter:
     """Write RGB frames to an H.264 mp4 at ``path``; use as a context manager.
 
     The frame size is taken from the first frame (odd widths or heights lose their last pixel
-    column or row: yuv420p needs even sizes). Frames carry their own time in milliseconds when
-    given, else they are spaced ``1000 / fps`` apart.
+    column or row: yuv420p needs even sizes; a picture under 2 pixels is padded to 2). Frames
+    carry their own time in milliseconds when given, else they are spaced ``1000 / fps``
+    apart; a time that is not a finite number counts as the next frame's, and a gap longer
+    than ``MAX_GAP_MS`` is shortened to it.
     """
 
     def __init__(self, path: str | os.PathLike[str], fps: float) -> None:
@@ -50,7 +58,7 @@ class VideoWriter:
         self._container: av.container.OutputContainer | None = None
         self._stream: av.VideoStream | None = None
         self._size: tuple[int, int] | None = None
-        self._first_ms: float | None = None
+        self._last_ms: float | None = None
         self._last_pts = -1
 
     def __enter__(self) -> VideoWriter:
@@ -79,8 +87,12 @@ class VideoWriter:
             self._open(rgb.shape[1], rgb.shape[0])
         width, height = self._size  # type: ignore[misc]
         if rgb.shape[1] < width or rgb.shape[0] < height:
-            raise ValueError(f"frame: expected at least {width}x{height} like the first frame, "
-                             f"got {rgb.shape[1]}x{rgb.shape[0]}")
+            if rgb.shape[1] < MIN_SIZE_PX or rgb.shape[0] < MIN_SIZE_PX:
+                rgb = np.pad(rgb, ((0, max(0, height - rgb.shape[0])),
+                                   (0, max(0, width - rgb.shape[1])), (0, 0)), mode="edge")
+            else:
+                raise ValueError(f"frame: expected at least {width}x{height} like the first "
+                                 f"frame, got {rgb.shape[1]}x{rgb.shape[0]}")
         frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[:height, :width]),
                                            format="rgb24")
         frame.pts = self._pts(timestamp_ms)
@@ -90,20 +102,28 @@ class VideoWriter:
         self.frames_written += 1
 
     def _pts(self, timestamp_ms: float | None) -> int:
-        if timestamp_ms is None:
-            pts = round(self.frames_written * 1000.0 / self.fps)
+        step = 1000.0 / self.fps
+        if timestamp_ms is None or not np.isfinite(timestamp_ms):
+            pts = self._last_pts + round(step) if self._last_pts >= 0 else 0
+            self._last_ms = None
         else:
-            if self._first_ms is None:
-                self._first_ms = timestamp_ms
-            pts = round(timestamp_ms - self._first_ms)
+            if self._last_ms is None:
+                gap = 0.0 if self._last_pts < 0 else step
+            else:
+                gap = timestamp_ms - self._last_ms
+            if gap > MAX_GAP_MS:
+                log.info("%s: a %.0f s pause between frames is shown as %.0f s", self.path,
+                         gap / 1000.0, MAX_GAP_MS / 1000.0)
+                gap = MAX_GAP_MS
+            pts = round(max(self._last_pts, 0) + gap)
+            self._last_ms = timestamp_ms
         pts = max(pts, self._last_pts + 1)  # the muxer needs strictly increasing times
         self._last_pts = pts
         return pts
 
     def _open(self, width: int, height: int) -> None:
-        width, height = width - width % 2, height - height % 2
-        if width < 2 or height < 2:
-            raise ValueError(f"frame: too small to encode ({width}x{height})")
+        width = max(MIN_SIZE_PX, width - width % 2)
+        height = max(MIN_SIZE_PX, height - height % 2)
         container = av.open(str(self._tmp), mode="w", format="mp4",
                             container_options={"movflags": "+faststart"})
         stream = container.add_stream(CODEC, rate=Fraction(self.fps).limit_denominator(1001),

@@ -33,9 +33,11 @@ from coach.live.sinks import Sink
 from coach.overlay.countdown import CountdownAnnotator
 from coach.overlay.cue import CueAnnotator
 from coach.overlay.draw import score_colour
+from coach.overlay.follow import FollowAlong
 from coach.overlay.fps import FpsAnnotator
 from coach.overlay.gauge import ScoreGauge
 from coach.overlay.ghost import GhostAnnotator
+from coach.overlay.legend import LegendAnnotator
 from coach.overlay.message import MessageAnnotator
 from coach.overlay.mirror import mirror_for_display, mirror_picture
 from coach.overlay.note import NoteAnnotator
@@ -53,6 +55,16 @@ log = logging.getLogger(__name__)
 SWITCH_INTERVAL_S = 0.0002
 #: Weight of the newest frame interval in the displayed frames-per-second average.
 FPS_SMOOTHING = 0.1
+#: The follow-along figure runs this far (seconds of the reference) ahead of the person.
+FOLLOW_LEAD_S = 0.5
+#: A notice about other people, or about nobody being seen, appears only after its cause has
+#: lasted this long (ms), and goes after it has been gone this long: one frame's misdetection
+#: does not flash a notice.
+NOTICE_ON_MS = 1000.0
+NOTICE_OFF_MS = 500.0
+#: Shown progress only goes back when the aligned moment jumps back by more than this share
+#: of the movement (a new repetition), so it does not wobble back and forth.
+PROGRESS_RESTART_DROP = 0.5
 #: Every plain sentence the session shows, in one place.
 TEXTS = {
     "setup": "Setting up",
@@ -61,7 +73,10 @@ TEXTS = {
     "paused_keys": "Press Space or P to continue",
     "nobody": "Step back into the picture",
     "nobody_detail": "Scoring is paused while nobody is seen",
+    "lost_person": "Scoring is paused until the person being coached is seen again",
     "second_person": "Someone else is in view: still coaching the first person",
+    "follow": "Follow",
+    "preview": "The movement",
     "camera_lost": "Camera lost",
     "camera_detail": "Check the cable or the stream; the session is kept",
     "countdown": "Get ready",
@@ -147,6 +162,31 @@ class _Overlays:
     message: MessageAnnotator = field(default_factory=MessageAnnotator)
     countdown: CountdownAnnotator = field(default_factory=CountdownAnnotator)
     note: NoteAnnotator = field(default_factory=NoteAnnotator)
+    legend: LegendAnnotator = field(default_factory=LegendAnnotator)
+
+
+class Notice:
+    """A condition seen frame by frame, shown only once it has lasted ``on_ms`` and hidden
+    once it has been gone for ``off_ms`` (times in ms, from the frames)."""
+
+    def __init__(self, on_ms: float = NOTICE_ON_MS, off_ms: float = NOTICE_OFF_MS) -> None:
+        self.on_ms, self.off_ms = on_ms, off_ms
+        self.reset()
+
+    def reset(self) -> None:
+        self.shown = False
+        self._since: float | None = None
+
+    def update(self, condition: bool, timestamp_ms: float) -> bool:
+        """Feed one frame; returns whether the notice is shown now."""
+        if condition != self.shown:
+            if self._since is None:
+                self._since = timestamp_ms
+            if timestamp_ms - self._since >= (self.on_ms if condition else self.off_ms):
+                self.shown, self._since = condition, None
+        else:
+            self._since = None
+        return self.shown
 
 
 class Session:
@@ -154,20 +194,27 @@ class Session:
 
     detect: the pose backend's ``detect`` (frame -> FramePose of the followed person).
     sinks: where annotated frames go (window, video); a command from any of them is obeyed.
+        The processing rate is drawn only on what interactive sinks (the window) show.
     speak: called with each newly shown cue (spoken cues), or None.
+    follow: the reference drawn as a figure to follow (flowing movements), or None.
     """
 
     def __init__(self, capture: FrameCapture, detect: Callable[[Frame], FramePose],
                  coaching: Coaching, config: SessionConfig, sinks: Sequence[Sink],
                  fps: float,
                  speak: Callable[[str], object] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 follow: FollowAlong | None = None) -> None:
         self.capture = capture
         self.detect = detect
         self.coaching = coaching
         self.config = config
-        self.sinks = list(sinks)
+        self.sinks = [sink for sink in sinks if not getattr(sink, "interactive", False)]
+        self.screens = [sink for sink in sinks if getattr(sink, "interactive", False)]
         self.speak = speak
+        self.follow = follow
+        self._others = Notice()
+        self._nobody = Notice(on_ms=NOTICE_OFF_MS)
         self._clock = clock
         self._overlays = _Overlays()
         self._gate = SetupGate()
@@ -225,10 +272,16 @@ class Session:
             frame.rgb if frame.rgb.flags.writeable else frame.rgb.copy())
         shown = mirror_for_display(pose) if mirror else pose
         ov = self._overlays
+        others = self._others.update(pose.people_seen > 1 and pose.present, frame.timestamp_ms)
         if self._state == "setup":
             report = check_setup(pose, self.config.view, frame_brightness(frame.rgb))
             gate = self._gate.update(report, frame.timestamp_ms)
             ov.skeleton.annotate(scene, shown)
+            if self.follow is not None and gate.phase == "checking":
+                if self._setup_ms is None:
+                    self._setup_ms = frame.timestamp_ms
+                self.follow.annotate(scene, self.follow.index_looping(
+                    frame.timestamp_ms - self._setup_ms), TEXTS["preview"])
             if gate.phase == "checking":
                 ov.message.annotate(scene, TEXTS["setup"],
                                     report.instructions or (TEXTS["hold_still"],))
@@ -243,13 +296,17 @@ class Session:
         else:
             self._coach(pose, frame.timestamp_ms)
             self._draw_view(scene, shown, self._last_view if pose.present else None)
-            if not pose.present:
-                ov.message.annotate(scene, TEXTS["nobody"], (TEXTS["nobody_detail"],))
-        if pose.people_seen > 1 and pose.present:
+            if self._nobody.update(not pose.present, frame.timestamp_ms):
+                ov.message.annotate(scene, TEXTS["nobody"], (
+                    TEXTS["lost_person" if pose.people_seen else "nobody_detail"],))
+        if others:
             ov.note.annotate(scene, TEXTS["second_person"])
-        ov.fps.annotate(scene, self._fps)
         self._last_scene = scene
-        return self._emit(scene, frame.timestamp_ms)
+        command = self._emit(scene, frame.timestamp_ms, self.sinks)
+        if self.screens:
+            ov.fps.annotate(scene, self._fps)
+            command = self._emit(scene, frame.timestamp_ms, self.screens) or command
+        return command
 
     def _coach(self, pose: FramePose, timestamp_ms: float) -> None:
         self._coached += 1
@@ -278,12 +335,26 @@ class Session:
             region: score_colour(value) for region, value in view.region_scores.items()}
         ov.skeleton.annotate(scene, shown, colours)
         ov.gauge.annotate(scene, None if view is None else view.score)
+        ov.legend.annotate(scene)
+        progress = None if view is None else self._shown_progress(view.progress)
+        if self.follow is not None:
+            self.follow.annotate(scene, self.follow.index_at(progress, FOLLOW_LEAD_S),
+                                 TEXTS["follow"])
         if view is None:
             ov.progress.annotate(scene, self.coaching.title)
         else:
-            ov.progress.annotate(scene, self.coaching.title, view.progress, view.held_s,
+            ov.progress.annotate(scene, self.coaching.title, progress, view.held_s,
                                  view.target_s)
             ov.cue.annotate(scene, view.cue)
+
+    def _shown_progress(self, progress: float | None) -> float | None:
+        """Progress that only moves forward within a repetition (see PROGRESS_RESTART_DROP)."""
+        if progress is None or not np.isfinite(progress):
+            return progress
+        last = self._progress
+        if last is None or progress >= last or progress < last - PROGRESS_RESTART_DROP:
+            self._progress = float(progress)
+        return self._progress
 
     def _idle(self, message: str) -> str | None:
         """While the camera is being reconnected: the last picture with the reason."""
@@ -293,15 +364,12 @@ class Session:
             scene = self._last_scene // 3  # uint8 stays uint8 (a new array)
         self._overlays.message.annotate(scene, TEXTS["camera_lost"],
                                         (message, TEXTS["camera_detail"]))
-        command = None
-        for sink in self.sinks:
-            if getattr(sink, "interactive", False):
-                command = command or sink.show(scene, float("nan"))
-        return command
+        return self._emit(scene, float("nan"), self.screens)
 
-    def _emit(self, scene: np.ndarray, timestamp_ms: float) -> str | None:
+    @staticmethod
+    def _emit(scene: np.ndarray, timestamp_ms: float, sinks: Sequence[Sink]) -> str | None:
         command = None
-        for sink in self.sinks:
+        for sink in sinks:
             command = sink.show(scene, timestamp_ms) or command
         return command
 
@@ -330,6 +398,10 @@ class Session:
         self._last_ms: float | None = None
         self._cue_counts: Counter[str] = Counter()
         self._coached = self._scored = 0
+        self._progress: float | None = None
+        self._setup_ms: float | None = None
+        self._others.reset()
+        self._nobody.reset()
 
     def _finish(self, reason: str, message: str) -> SessionOutcome:
         recording = self.coaching.recording()

@@ -6,7 +6,7 @@ import numpy as np
 
 from coach.overlay.draw import WHITE, put_text, shade, text_size, ui_scale, wrap_text
 
-#: Cue text size at the 480-pixel design height (scaled with the picture).
+#: Cue text size at the 640x480 design size (scaled with the picture).
 FONT_SCALE = 1.0
 #: A cue is wrapped onto at most this many lines (the text shrinks to fit).
 MAX_LINES = 2

@@ -13,8 +13,11 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-#: Annotation sizes are designed for a 480-pixel-high picture and scaled from there.
-DESIGN_HEIGHT_PX = 480
+#: Annotation sizes are designed for a 640x480 picture and scaled with the picture's size
+#: (the square root of its area, so a 360x640 phone picture and a 1920x1080 one are both
+#: readable), but never below ``MIN_UI_SCALE``: smaller text is hard to read.
+DESIGN_AREA_PX = 640 * 480
+MIN_UI_SCALE = 0.8
 FONT = cv2.FONT_HERSHEY_DUPLEX
 
 WHITE = (255, 255, 255)
@@ -27,8 +30,8 @@ UNKNOWN = (170, 170, 170)
 
 
 def ui_scale(scene: np.ndarray) -> float:
-    """How much larger than the 480-pixel design size to draw on ``scene``."""
-    return max(0.5, min(scene.shape[0], scene.shape[1] * 0.75) / DESIGN_HEIGHT_PX)
+    """How much larger than at the 640x480 design size to draw on ``scene``."""
+    return max(MIN_UI_SCALE, float(np.sqrt(scene.shape[0] * scene.shape[1] / DESIGN_AREA_PX)))
 
 
 def deviation_colour(ratio: float | None) -> tuple[int, int, int]:

@@ -21,7 +21,7 @@ from coach.overlay.draw import (
 START_DEG = 135.0
 SWEEP_DEG = 270.0
 TRACK_COLOUR = (90, 90, 90)
-#: Dial radius at the 480-pixel design height (scaled with the picture).
+#: Dial radius at the 640x480 design size (scaled with the picture).
 RADIUS_PX = 38.0
 #: The caption under the dial.
 LABEL = "score"

@@ -7,7 +7,7 @@ import numpy as np
 
 from coach.overlay.draw import GOOD, WHITE, put_text, shade, text_size, ui_scale
 
-#: The bar starts right of the score gauge (its width at the 480-pixel design height).
+#: The bar starts right of the score gauge (its width at the 640x480 design size).
 LEFT_OFFSET_PX = 110
 
 

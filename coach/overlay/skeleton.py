@@ -14,8 +14,9 @@ RGB = tuple[int, int, int]
 
 #: Neutral colour of every region when no deviation is known (RGB).
 NEUTRAL: RGB = (235, 235, 235)
-#: Colour of the spine line when no deviation is known (RGB).
-SPINE_NEUTRAL: RGB = (255, 215, 0)
+#: Colour of the spine line when no deviation is known (RGB): neutral like the rest (not
+#: amber, which means "at the tolerance"); the spine stands out by its width and outline.
+SPINE_NEUTRAL: RGB = NEUTRAL
 
 
 def spine_points(image_xy: np.ndarray) -> np.ndarray:

@@ -1,0 +1,119 @@
+"""The follow-along figure: the instructor's movement drawn as a clean stick figure in a panel
+beside the person, from the reference's own camera view, so a beginner can see what to do.
+
+``FollowAlong`` holds the reference's pixel positions (computed once) and draws any of its
+frames fitted into a box; the figure keeps one scale for the whole movement, so it moves the
+way the instructor moved instead of being re-fitted frame by frame.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from coach.landmarks import SEGMENTS, Landmark
+from coach.overlay.draw import WHITE, put_text, shade, text_size, ui_scale
+from coach.overlay.skeleton import spine_line
+from coach.pose import PoseSequence
+
+L = Landmark
+#: The figure's colours (RGB): limbs, the spine line, the head.
+LIMB_COLOUR = (235, 240, 255)
+SPINE_COLOUR = (120, 200, 255)
+#: Landmarks less visible than this in the reference are not drawn.
+MIN_VISIBILITY = 0.3
+#: The panel's share of the picture: width of a landscape picture, of a portrait one; height.
+PANEL_WIDTH_SHARE = (0.24, 0.36)
+PANEL_HEIGHT_SHARE = 0.42
+_LIMBS = np.array([(a, b) for a, b, region in SEGMENTS if region != "spine"])
+
+
+class FollowAlong:
+    """The reference movement ``pose`` (R frames, image landmarks in its own view), drawn one
+    frame at a time in a panel.
+
+    mirror: draw it flipped left to right (when the person's picture is shown as a mirror).
+    """
+
+    def __init__(self, pose: PoseSequence, mirror: bool = False) -> None:
+        width, height = pose.image_size or (1, 1)
+        xy = pose.image_xyz[:, :, :2] * np.array([width, height], dtype=np.float64)
+        if mirror:
+            xy[:, :, 0] = width - xy[:, :, 0]
+        usable = (pose.visibility >= MIN_VISIBILITY) & np.isfinite(xy).all(axis=2)
+        usable[:, :11] = False  # the face is drawn as one head circle
+        usable[:, L.NOSE] = (pose.visibility[:, L.NOSE] >= MIN_VISIBILITY) & \
+            np.isfinite(xy[:, L.NOSE]).all(axis=1)
+        self.points = xy
+        self.usable = usable
+        self.fps = float(pose.fps)
+        seen = xy[usable]
+        if len(seen):
+            self._low = seen.min(axis=0)
+            self._span = np.maximum(seen.max(axis=0) - self._low, 1e-6)
+        else:
+            self._low, self._span = np.zeros(2), np.ones(2)
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def index_at(self, progress: float | None, lead_s: float = 0.0) -> int:
+        """The frame at ``progress`` (0-1 through the movement) plus ``lead_s`` seconds."""
+        n = len(self)
+        p = 0.0 if progress is None or not np.isfinite(progress) else float(progress)
+        index = int(round(np.clip(p, 0.0, 1.0) * (n - 1) + lead_s * self.fps))
+        return min(max(index, 0), n - 1)
+
+    def index_looping(self, elapsed_ms: float) -> int:
+        """The frame ``elapsed_ms`` into the movement played in a loop (the preview)."""
+        return int(elapsed_ms / 1000.0 * self.fps) % max(1, len(self))
+
+    def panel_box(self, scene: np.ndarray) -> tuple[int, int, int, int]:
+        """Where the panel goes on ``scene``: the right edge, under the progress bar."""
+        height, width = scene.shape[:2]
+        s = ui_scale(scene)
+        share = PANEL_WIDTH_SHARE[1] if height > width else PANEL_WIDTH_SHARE[0]
+        x1 = width - int(8 * s)
+        y0 = int(84 * s)  # under the progress bar and the processing rate
+        return x1 - int(width * share), y0, x1, y0 + int(height * PANEL_HEIGHT_SHARE)
+
+    def annotate(self, scene: np.ndarray, index: int, caption: str = "Follow",
+                 box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """Draw frame ``index`` in ``box`` (x0, y0, x1, y1; default ``panel_box``), on a
+        darkened panel with ``caption`` above the figure."""
+        x0, y0, x1, y1 = self.panel_box(scene) if box is None else box
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return scene
+        s = ui_scale(scene)
+        shade(scene, x0, y0, x1, y1, alpha=0.6)
+        font_scale = 0.55 * s
+        _, text_h, depth = text_size(caption, font_scale, 1)
+        pad = int(6 * s)
+        put_text(scene, caption, (x0 + pad, y0 + pad + text_h), font_scale, WHITE, 1)
+        thickness = max(2, int(round(3 * s)))
+        edge = pad + 3 * thickness  # room for the head circle and the line ends
+        top = y0 + pad + text_h + depth + edge
+        inner_w, inner_h = x1 - x0 - 2 * edge, y1 - top - edge
+        if inner_w < 4 or inner_h < 4:
+            return scene
+        scale = min(inner_w / self._span[0], inner_h / self._span[1])
+        offset = np.array([x0 + edge + (inner_w - self._span[0] * scale) / 2,
+                           top + (inner_h - self._span[1] * scale) / 2])
+        i = min(max(int(index), 0), len(self) - 1)
+        usable = self.usable[i]
+        points = (self.points[i] - self._low) * scale + offset
+        local = np.round(points).astype(np.int32)
+        drawn = usable[_LIMBS].all(axis=1)
+        if drawn.any():
+            cv2.polylines(scene, list(local[_LIMBS[drawn]]), False, LIMB_COLOUR, thickness,
+                          cv2.LINE_AA)
+        spine = spine_line(points, usable)
+        if spine is not None:
+            cv2.polylines(scene, [spine], False, SPINE_COLOUR, thickness * 2, cv2.LINE_AA)
+        if usable[L.NOSE]:
+            cv2.circle(scene, tuple(int(v) for v in local[L.NOSE]), thickness * 3,
+                       LIMB_COLOUR, thickness, cv2.LINE_AA)
+        for joint in np.flatnonzero(usable[11:]) + 11:
+            cv2.circle(scene, tuple(int(v) for v in local[joint]), thickness, LIMB_COLOUR, -1,
+                       cv2.LINE_AA)
+        return scene
