@@ -17,6 +17,11 @@ import numpy as np
 
 from coach.landmarks import MIRROR_PERMUTATION, NUM_LANDMARKS
 
+#: Frame times lie within this many milliseconds of 0 (ten days): a video's clock may start
+#: late (an MPEG-TS clock wraps after 26.5 hours), but a time beyond this is a broken file,
+#: and durations and report timelines built on it would be absurd.
+MAX_TIMESTAMP_MS = 10 * 24 * 3600 * 1000.0
+
 
 def _frozen(array: np.ndarray | None) -> np.ndarray | None:
     if array is None:

@@ -21,6 +21,7 @@ features move by 1-2 deg on average from their raw values (the filter's lag on r
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -42,6 +43,9 @@ class OneEuroParams:
 ONE_EURO = OneEuroParams()
 #: After a gap this long with nobody in view, smoothing starts afresh.
 RESTART_GAP_MS = 500.0
+#: Shortest time step filtered (seconds, a 1 MHz camera); a shorter one restarts the filter,
+#: as dividing by it would overflow.
+MIN_STEP_S = 1e-6
 
 
 def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray | float:
@@ -65,10 +69,12 @@ class OneEuroFilter:
     def __call__(self, x: np.ndarray, t_ms: float) -> np.ndarray:
         """The filtered value of ``x`` observed at time ``t_ms``."""
         x = np.asarray(x, dtype=np.float64)
-        if self._x is None or self._t_ms is None or t_ms <= self._t_ms:
+        dt = 0.0 if self._t_ms is None else (t_ms - self._t_ms) / 1000.0
+        # Restart on the first frame, on time going back, and on a step too small to divide
+        # by (times a denormal apart) or too large to be a step (not finite).
+        if self._x is None or not MIN_STEP_S <= dt < math.inf:
             self._x, self._dx, self._t_ms = x.copy(), np.zeros_like(x), t_ms
             return x.copy()
-        dt = (t_ms - self._t_ms) / 1000.0
         p = self.params
         fresh = np.isfinite(x) & ~np.isfinite(self._x)
         dx = (x - self._x) / dt

@@ -18,6 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from coach.errors import InputError
+from coach.pose import MAX_TIMESTAMP_MS
+from coach.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,12 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".m
 IMAGE_FOLDER_FPS = 30.0
 #: Two times closer than this (ms) name the same frame.
 SAME_FRAME_MS = 0.5
+#: Camera indexes have at most this many digits (OpenCV counts cameras from 0).
+MAX_CAMERA_DIGITS = 3
+#: Largest frame read, in pixels (8K is 33 million): one RGB frame then takes up to 120 MB.
+#: A small file can declare a huge picture (a 748 kB PNG of 16000x16000 decodes to 768 MB),
+#: so sizes are read from the header and checked before anything is decoded.
+MAX_FRAME_PIXELS = 40_000_000
 
 
 class Frame:
@@ -118,7 +126,8 @@ class VideoFileSource(_ClosingSource):
         self.path = Path(path)
         self.name = str(self.path)
         if not self.path.is_file():
-            raise InputError(f"{self.path}: no such video file")
+            raise InputError(f"{self.path}: " + ("not a regular file" if self.path.exists()
+                                                 else "no such video file"))
         if self.path.stat().st_size == 0:
             raise InputError(f"{self.path}: the file is empty (0 bytes)")
         try:
@@ -139,6 +148,11 @@ class VideoFileSource(_ClosingSource):
         self.frame_count = int(self._stream.frames) or None
         self._stored_size = (int(self._stream.codec_context.width),
                              int(self._stream.codec_context.height))
+        if self._stored_size[0] * self._stored_size[1] > MAX_FRAME_PIXELS:
+            self._container.close()
+            raise InputError(f"{self.path}: frames of {self._stored_size[0]}x"
+                             f"{self._stored_size[1]} pixels are larger than the "
+                             f"{MAX_FRAME_PIXELS} pixels allowed")
 
     def __iter__(self) -> Iterator[Frame]:
         try:
@@ -199,6 +213,10 @@ class VideoFileSource(_ClosingSource):
                     timestamp_ms = float(frame.pts * self._stream.time_base) * 1000.0
                 if timestamp_ms <= last_ms:  # a repeated or reordered time: keep order strict
                     timestamp_ms = last_ms + 1.0
+                if not abs(timestamp_ms) <= MAX_TIMESTAMP_MS:
+                    raise InputError(f"{self.path}: frame {index} is stamped at "
+                                     f"{timestamp_ms:.0f} ms, beyond the {MAX_TIMESTAMP_MS:.0f}"
+                                     " ms (ten days) a video may run")
                 last_ms = timestamp_ms
                 yield frame, timestamp_ms, index
                 index += 1
@@ -319,6 +337,7 @@ class ImageFolderSource(_ClosingSource):
         import cv2
 
         file = self.files[index]
+        check_image_size(file)
         bgr = cv2.imread(str(file), cv2.IMREAD_COLOR)
         if bgr is None:
             raise InputError(f"{file}: not a readable image")
@@ -326,6 +345,26 @@ class ImageFolderSource(_ClosingSource):
 
     def close(self) -> None:
         """Nothing stays open between images."""
+
+
+def check_image_size(file: Path) -> None:
+    """Refuse an image whose header declares more than ``MAX_FRAME_PIXELS`` pixels, or that
+    is not an image at all, before it is decoded (only the header is read)."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(file) as image:
+                width, height = image.size
+    except Image.DecompressionBombError:
+        width = height = MAX_FRAME_PIXELS
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise InputError(f"{file}: not a readable image") from None
+    if width * height > MAX_FRAME_PIXELS:
+        raise InputError(f"{file}: an image larger than the {MAX_FRAME_PIXELS} pixels allowed")
 
 
 class CameraSource(_ClosingSource):
@@ -387,9 +426,17 @@ def open_source(spec: str | int | Path, *, decode_threads: int | None = None
 
     decode_threads: passed to ``VideoFileSource`` for a video file.
     """
-    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
-        return CameraSource(int(spec))
+    if isinstance(spec, str) and spec.isdigit():
+        if not spec.isascii() or int(spec[:MAX_CAMERA_DIGITS + 1]) >= 10 ** MAX_CAMERA_DIGITS:
+            raise InputError(f"camera {printable(spec)[:40]}: not a camera index (0 to "
+                             f"{10 ** MAX_CAMERA_DIGITS - 1})")
+        spec = int(spec)
+    if isinstance(spec, int):
+        return CameraSource(spec)
     text = str(spec)
+    if not text.strip():
+        raise InputError("the source is empty: name a camera index, a video file or an image "
+                         "folder")
     if "://" in text:
         return CameraSource(text)
     path = Path(text)

@@ -10,6 +10,10 @@ Rules, so a batch is predictable:
 - a name that does not exist, or a glob that matches nothing, stays in the list: the batch
   reports it as a failed input instead of stopping;
 - hidden files and folders (``.name``, including the atomic writers' temp files) are skipped;
+- anything inside the batch's output folder is skipped, so an output folder kept inside the
+  input folder is never read back as input;
+- a name that cannot be resolved (a symbolic link loop) stays in the list as an input that
+  fails, like a missing file;
 - every input appears once, in a stable order (sorted within each argument).
 """
 
@@ -32,6 +36,14 @@ def _is_hidden(path: Path, root: Path) -> bool:
     return any(part.startswith(".") for part in path.relative_to(root).parts)
 
 
+def _resolved(path: Path) -> Path:
+    """``path`` made absolute with its links followed; as far as it goes for a link loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop (RuntimeError before Python 3.13)
+        return Path.cwd() / path
+
+
 def _scan_folder(folder: Path) -> list[Path]:
     """Videos and recordings below ``folder``; the folder itself if it is an image sequence."""
     found = sorted(
@@ -47,13 +59,15 @@ def _scan_folder(folder: Path) -> list[Path]:
     return []
 
 
-def discover_inputs(specs: list[str]) -> list[Path]:
+def discover_inputs(specs: list[str], skip: Path | None = None) -> list[Path]:
     """Expand files, folders and globs into input paths (files, or image-sequence folders).
 
+    skip: a folder whose contents are never inputs (the batch's output folder).
     Raises ``InputError`` only when nothing at all was named.
     """
     if not specs:
         raise InputError("no inputs given: name video files, landmark files, folders or globs")
+    skipped = None if skip is None else _resolved(skip)
     seen: set[Path] = set()
     inputs: list[Path] = []
     for spec in specs:
@@ -67,7 +81,10 @@ def discover_inputs(specs: list[str]) -> list[Path]:
             path = Path(spec)
             expanded = _scan_folder(path) if path.is_dir() else [path]
         for path in expanded:
-            key = path.resolve()
+            key = _resolved(path)
+            if skipped is not None and key.is_relative_to(skipped):
+                log.info("%s: inside the output folder, not an input", path)
+                continue
             if key not in seen:
                 seen.add(key)
                 inputs.append(path)

@@ -61,12 +61,16 @@ def _die_with_parent() -> None:
 
 
 def _init_pool_worker(config: WorkerConfig, events: Any) -> None:
-    """Pool initializer: build this process's worker once."""
+    """Pool initializer: build this process's worker once; its temp folders go into the
+    batch's scratch folder, which the main process removes however the batch ends."""
     import atexit
     import signal
+    import tempfile
 
     global _worker
     _die_with_parent()
+    if config.scratch_dir is not None:
+        tempfile.tempdir = config.scratch_dir
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
     _worker = BatchWorker(config, progress=lambda kind, value: events.put((kind, value)))
     atexit.register(_worker.close)

@@ -50,6 +50,9 @@ def hash_input(path: Path) -> tuple[str, int]:
                 size += child.stat().st_size
             return digest.hexdigest(), size
         if not path.exists():
+            if path.is_symlink():
+                raise InputError(f"{path}: a symbolic link that leads nowhere (a link loop, "
+                                 "or its target is missing)")
             raise InputError(f"{path}: no such file or folder")
         if not path.is_file():
             raise InputError(f"{path}: not a regular file")

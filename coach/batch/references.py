@@ -11,11 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import shutil
-import tempfile
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from coach.batch.scratch import make_scratch
+from coach.errors import CoachError
 from coach.library import METADATA_FILE, Exercise, Library, LibraryError, load_exercise
 
 log = logging.getLogger(__name__)
@@ -67,30 +68,40 @@ def load_references(library: Library, exercise: str) -> ReferenceSet:
     Raises ``LibraryError`` when the exercise is unknown or cannot be scored (waiting for a
     recording), or when "auto" finds nothing to score against.
     """
+    bundles: dict[str, dict[str, bytes]] = {}
+    versions: dict[str, str] = {}
     if exercise == AUTO:
-        chosen = [e for e in library.list() if not e.is_waiting]
-        for e in chosen:
-            _ = e.takes  # every take loaded and checked, as ``Library.get`` does
-        if not chosen:
+        for e in library.list():
+            if e.is_waiting:
+                continue
+            try:  # every take loaded and checked, as ``Library.get`` does
+                bundles[e.slug] = _pack(e)
+                versions[e.slug] = exercise_version(e, bundles[e.slug][METADATA_FILE])
+            except (CoachError, OSError) as exc:  # one broken exercise must not stop the rest
+                bundles.pop(e.slug, None)
+                log.warning("%s (left out of --exercise auto)", exc)
+        if not bundles:
             raise LibraryError("--exercise auto: the library holds no exercise that can be "
                                "scored yet")
+        name = AUTO
     else:
         found = library.get(exercise)
         found.require_recording("scored")
-        chosen = [found]
-    bundles = {e.slug: _pack(e) for e in chosen}
-    versions = {e.slug: exercise_version(e, bundles[e.slug][METADATA_FILE]) for e in chosen}
+        bundles[found.slug] = _pack(found)
+        versions[found.slug] = exercise_version(found, bundles[found.slug][METADATA_FILE])
+        name = found.slug
     combined = hashlib.sha256("|".join(f"{s}:{v}" for s, v in sorted(versions.items()))
                               .encode()).hexdigest()[:16]
-    return ReferenceSet(exercise if exercise == AUTO else chosen[0].slug,
-                        bundles, versions, combined)
+    return ReferenceSet(name, bundles, versions, combined)
 
 
 class UnpackedReferences:
-    """A worker's own copy of the packed references, loaded once; ``close`` removes it."""
+    """A worker's own copy of the packed references, loaded once; ``close`` removes it (and
+    so does the end of the process or the object's collection, if ``close`` was missed)."""
 
     def __init__(self, bundles: Mapping[str, Mapping[str, bytes]]) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="coach-references-"))
+        self._folder = make_scratch("references")
+        self._remove = weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
         self.exercises: dict[str, Exercise] = {}
         try:
             for slug, files in bundles.items():
@@ -112,4 +123,4 @@ class UnpackedReferences:
 
     def close(self) -> None:
         """Remove the unpacked copy."""
-        shutil.rmtree(self._folder, ignore_errors=True)
+        self._remove()

@@ -9,6 +9,7 @@ use their images; landmark recordings are drawn on a plain canvas.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -65,7 +66,7 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
     thumbs: dict[float, bytes] = {}
     times, scores = summary["timeline"]["t_ms"], summary["timeline"]["score"]
     video = None
-    with tempfile.TemporaryDirectory(prefix="coach-render-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"coach-render-{os.getpid()}-") as tmp:
         video_path = Path(tmp) / "annotated.mp4"
         with contextlib.ExitStack() as stack:
             close = getattr(frames, "close", None)

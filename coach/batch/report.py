@@ -20,6 +20,7 @@ import jinja2
 from coach.atomic import atomic_write
 from coach.batch.report_template import REPORT_TEMPLATE
 from coach.landmarks import REGIONS
+from coach.text import printable
 
 SUMMARY_CSV = "summary.csv"
 REPORT_HTML = "report.html"
@@ -71,12 +72,26 @@ def _blank(value: Any) -> Any:
     return "" if value is None else value
 
 
+#: First characters that make a spreadsheet read a cell as a formula (or run it).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell as a spreadsheet shows it: text that would start a formula (an input named
+    ``=HYPERLINK(...)``) gets a leading apostrophe, control characters are dropped; numbers
+    stay numbers."""
+    if not isinstance(value, str):
+        return value
+    text = printable(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
 def write_summary_csv(rows: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    """Write the summary rows as CSV (UTF-8, header first)."""
+    """Write the summary rows as CSV (UTF-8, header first); text cells through ``csv_cell``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in rows)
     with atomic_write(path, "w") as handle:
         handle.write(buffer.getvalue())
     return path
@@ -128,16 +143,23 @@ def timeline_svg(times_ms: Sequence[float | None], scores: Sequence[float | None
             "bottom": bottom}
 
 
+#: Most ticks on a timeline's time axis.
+MAX_TICKS = 8
+
+
 def _tick_step(span_s: float) -> float:
+    """A round step in seconds that puts at most ``MAX_TICKS`` ticks on a span of any length."""
     for step in (0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600):
-        if span_s / step <= 8:
+        if span_s / step <= MAX_TICKS:
             return float(step)
-    return 7200.0
+    hours = span_s / 3600.0 / MAX_TICKS
+    power = 10.0 ** math.floor(math.log10(hours))
+    return 3600.0 * next(m * power for m in (1, 2, 5, 10) if m * power >= hours)
 
 
 def _frange(start: float, stop: float, step: float) -> list[float]:
     count = int(math.floor((stop - start) / step + 1e-9)) + 1
-    return [round(start + i * step, 3) for i in range(max(count, 0))]
+    return [round(start + i * step, 3) for i in range(min(max(count, 0), MAX_TICKS + 1))]
 
 
 def _entry(result: Mapping[str, Any], index: int, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -154,6 +176,11 @@ def _entry(result: Mapping[str, Any], index: int, row: Mapping[str, Any]) -> dic
         "worst": worst,
         "annotated_video": result.get("annotated_video"),
     }
+
+
+def check_reportable(result: Mapping[str, Any]) -> None:
+    """Raise (KeyError, TypeError, ValueError ...) if ``result`` cannot be drawn in the report."""
+    _entry(result, 0, {})
 
 
 def score_class(score: float | None) -> str:

@@ -11,7 +11,10 @@ without a stored result: the next run tries them again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +35,15 @@ from coach.batch.references import ReferenceSet, load_references
 from coach.batch.report import (
     REPORT_HTML,
     SUMMARY_CSV,
+    check_reportable,
     summary_row,
     write_report_html,
     write_summary_csv,
 )
+from coach.batch.scratch import make_scratch, remove_stale_scratch
 from coach.batch.store import RESULTS_DIR, Outcome, ResultStore
 from coach.batch.worker import WorkerConfig, error_result
-from coach.errors import CoachError, InputError
+from coach.errors import CoachError, InputError, OutputError
 from coach.sources import usable_cores
 
 log = logging.getLogger(__name__)
@@ -109,8 +114,25 @@ def _check_options(options: BatchOptions) -> None:
         import_ray()
         if options.address:
             check_ray_address(options.address)
-    if options.out_dir.exists() and not options.out_dir.is_dir():
-        raise CoachError(f"{options.out_dir}: the output folder is a file")
+    check_output_folder(options.out_dir)
+
+
+def check_output_folder(folder: Path) -> None:
+    """Make the output folder and prove it takes a file, before anything is scored: an
+    unwritable folder found only after the scoring would throw the work away."""
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder}: the output folder is a file")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(prefix=".write-check.", dir=folder):
+            pass
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        for parent in folder.parents:
+            if parent.exists() and not parent.is_dir():
+                why = f"{parent} is a file, not a folder"
+                break
+        raise OutputError(f"{folder}: the output folder cannot be written ({why})") from None
 
 
 def plan_jobs(inputs: list[Path], options: BatchOptions, refs: ReferenceSet,
@@ -141,7 +163,7 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
 
     listen = listener or (lambda kind, value: None)
     _check_options(options)
-    inputs = discover_inputs(options.inputs)
+    inputs = discover_inputs(options.inputs, skip=options.out_dir)
     refs = load_references(Library.open(options.library_dirs), options.exercise)
     model = Path(options.model_path) if options.model_path else default_model_path()
     check_model_file(model)
@@ -154,18 +176,28 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     todo = sorted((j for j in jobs if j.key not in done), key=lambda j: -j.size_bytes)
     listen("total", len(jobs))
     listen("skipped", len(done))
-    config = WorkerConfig(str(model), refs, max_people=options.max_people)
     workers = options.workers or (usable_cores() if options.engine == "pool" else None)
-    if not todo:
-        outcomes: Iterator[Outcome] = iter(())
-    elif options.engine == "ray":
-        outcomes = run_ray(todo, config, workers, options.address, listen)
-    else:
-        outcomes = run_pool(todo, config, workers or 1, listen)
+    remove_stale_scratch()
+    # Pool workers make their temp folders in one scratch folder, removed however this ends
+    # (SIGTERM arrives as SystemExit); Ray's workers may run on other machines.
+    scratch = make_scratch("batch") if options.engine == "pool" else None
+    config = WorkerConfig(str(model), refs, max_people=options.max_people,
+                          scratch_dir=None if scratch is None else str(scratch))
     fresh: dict[str, dict[str, Any]] = {}
-    for outcome in outcomes:
-        fresh[outcome.result["key"]] = _store(store, outcome)
-        listen("done", outcome.result)
+    try:
+        if not todo:
+            outcomes: Iterator[Outcome] = iter(())
+        elif options.engine == "ray":
+            outcomes = run_ray(todo, config, workers, options.address, listen)
+        else:
+            outcomes = run_pool(todo, config, workers or 1, listen)
+        with contextlib.closing(outcomes):  # stops the workers before their folder goes
+            for outcome in outcomes:
+                fresh[outcome.result["key"]] = _store(store, outcome, todo)
+                listen("done", fresh[outcome.result["key"]])
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     results = []
     for item in planned:
         if isinstance(item, Job):
@@ -182,21 +214,37 @@ def _stale(result: dict[str, Any], options: BatchOptions) -> bool:
     return options.annotate and result["status"] == "ok" and not result.get("annotated_video")
 
 
-def _store(store: ResultStore, outcome: Outcome) -> dict[str, Any]:
+def _store(store: ResultStore, outcome: Outcome, jobs: list[Job]) -> dict[str, Any]:
     """Keep the outcome, except a worker crash: it may come from the machine (memory) rather
-    than the input, so the next run tries that input again."""
-    if (outcome.result.get("error") or {}).get("type") != WorkerCrash.__name__:
+    than the input, so the next run tries that input again. A result that cannot be stored
+    (a full disk, a value JSON cannot hold) becomes that input's error, not the batch's."""
+    if (outcome.result.get("error") or {}).get("type") == WorkerCrash.__name__:
+        return outcome.result
+    try:
         store.save(outcome)
+    except (CoachError, ValueError, TypeError, OSError) as exc:
+        job = next(j for j in jobs if j.key == outcome.result["key"])
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return error_result(job, CoachError(f"{job.path}: the result cannot be stored "
+                                            f"({reason.removeprefix(f'{job.path}: ')})"))
     return outcome.result
 
 
 def _write_summary(results: list[dict[str, Any]], options: BatchOptions, refs: ReferenceSet,
                    store: ResultStore, computed: int, reused: int) -> BatchSummary:
     rows = []
-    for result in results:
+    for index, result in enumerate(results):
         key = result.get("key")
         stored = bool(key) and store.result_path(key).is_file()
-        rows.append(summary_row(result, f"{RESULTS_DIR}/{key}.json" if stored else ""))
+        try:
+            rows.append(summary_row(result, f"{RESULTS_DIR}/{key}.json" if stored else ""))
+            check_reportable(result)
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            path = str((result.get("input") or {}).get("path", "?"))
+            stub = Job(path, "", 0, "", options.exercise, options.stride, options.annotate)
+            results[index] = error_result(stub, CoachError(
+                f"{path}: the result cannot be reported ({type(exc).__name__}: {exc})"))
+            rows.append(summary_row(results[index], ""))
     out = options.out_dir
     out.mkdir(parents=True, exist_ok=True)
     csv_path = write_summary_csv(rows, out / SUMMARY_CSV)

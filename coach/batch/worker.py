@@ -1,6 +1,8 @@
-"""Score one input in a worker process: the pose backend is built once and reused for every job.
+"""Score one input in a worker process, from a clean pose state for every input.
 
-``BatchWorker`` is what each pool process or Ray actor holds. For every job it extracts the
+``BatchWorker`` is what each pool process or Ray actor holds. For every job it builds a fresh
+pose backend (the model's tracking state would otherwise carry over from the input before, and
+a score would depend on what the worker read first: about 0.1 s per input), extracts the
 followed person's poses (every ``stride``-th frame, timestamps the source's own), scores them
 against the packed references, picks the worst moments, renders their thumbnails with the
 skeleton drawn (and, when asked, an annotated video), and returns an ``Outcome``: the result
@@ -33,11 +35,10 @@ import platform
 import re
 import resource
 import shutil
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,7 @@ from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.batch.jobs import RESULT_FORMAT, Job
 from coach.batch.references import AUTO, ReferenceSet, UnpackedReferences
 from coach.batch.render import BATCH_DECODE_THREADS, render_input
+from coach.batch.scratch import make_scratch
 from coach.batch.store import THUMBS_DIR, VIDEOS_DIR, Outcome
 from coach.errors import CoachError, InputError
 from coach.numbers import rounded
@@ -55,8 +57,6 @@ from coach.sources import Frame
 
 log = logging.getLogger(__name__)
 
-#: Gap left between two videos on a reused backend's clock (VIDEO mode needs increasing times).
-VIDEO_GAP_MS = 1000.0
 #: Frames between two progress reports.
 PROGRESS_EVERY = 25
 #: Worst moments kept per video, and the least time between two of them.
@@ -79,34 +79,33 @@ class WorkerConfig:
     references: ReferenceSet
     thumbnails: int = WORST_MOMENTS
     max_people: int = DEFAULT_MAX_PEOPLE
+    #: The batch's scratch folder, where a pool worker makes its temp folders (None: the
+    #: system's temp folder, as on a Ray cluster's machines).
+    scratch_dir: str | None = None
 
 
 def _no_progress(kind: str, value: Any) -> None:
     """A progress callback that drops every report."""
 
 
-class _ShiftedSource:
-    """A frame source whose frames run ``offset_ms`` later, recording the original times.
+class _CountedSource:
+    """A frame source that reports decoded frames as progress and remembers their times."""
 
-    Lets one VIDEO-mode backend, whose clock must only move forward, read video after video.
-    """
-
-    def __init__(self, source: Any, offset_ms: float, progress: Progress) -> None:
+    def __init__(self, source: Any, progress: Progress) -> None:
         self._source = source
-        self.offset_ms = offset_ms
         self.name, self.fps, self.frame_count = source.name, source.fps, source.frame_count
-        self.original_ms: list[float] = []
+        self.decoded = 0
         self._progress = progress
 
     def __iter__(self) -> Iterator[Frame]:
         pending = 0
         for frame in self._source:
-            self.original_ms.append(frame.timestamp_ms)
+            self.decoded += 1
             pending += 1
             if pending >= PROGRESS_EVERY:
                 self._progress("frames", pending)
                 pending = 0
-            yield frame.at(frame.timestamp_ms + self.offset_ms)
+            yield frame
         if pending:
             self._progress("frames", pending)
 
@@ -115,34 +114,29 @@ class _ShiftedSource:
 
 
 class BatchWorker:
-    """One worker's state: pose backends (built on first use, then reused) and references."""
+    """One worker's state: the references, and how many pose backends it has built."""
 
     def __init__(self, config: WorkerConfig, progress: Progress | None = None) -> None:
         self.config = config
         self.progress = progress or _no_progress
         self.references = UnpackedReferences(config.references.bundles)
-        self._backends: dict[str, Any] = {}
-        self._clock_ms = 0.0
         #: Problems with the last input that did not stop its scoring (one line each).
         self.warnings: list[str] = []
-        #: Pose backends this worker has built (one per running mode it has needed).
+        #: Pose backends this worker has built (one per input read with the model).
         self.backends_built = 0
 
     def close(self) -> None:
-        """Release the backends and the unpacked references."""
-        for backend in self._backends.values():
-            backend.close()
-        self._backends.clear()
+        """Remove the unpacked references."""
         self.references.close()
 
     def _backend(self, mode: str) -> Any:
-        if mode not in self._backends:
-            from coach.backend import PoseBackend
+        """A fresh pose backend: nothing of the inputs before carries over into this one."""
+        from coach.backend import PoseBackend
 
-            self._backends[mode] = PoseBackend(self.config.model_path, mode=mode,
-                                               max_people=self.config.max_people)
-            self.backends_built += 1
-        return self._backends[mode]
+        backend = PoseBackend(self.config.model_path, mode=mode,
+                              max_people=self.config.max_people)
+        self.backends_built += 1
+        return backend
 
     # -- one job -----------------------------------------------------------------------------
 
@@ -156,7 +150,7 @@ class BatchWorker:
         try:
             path = Path(job.path)
             if data is not None:
-                staged = Path(tempfile.mkdtemp(prefix="coach-input-"))
+                staged = make_scratch("input")
                 path = _stage_input(staged, job, data)
             outcome = self._score(job, path)
         except CoachError as exc:
@@ -188,20 +182,15 @@ class BatchWorker:
 
         if not (path.is_file() or path.is_dir()):
             raise InputError(f"{path}: no such file or folder")
-        with open_source(path, decode_threads=BATCH_DECODE_THREADS) as source:
-            backend = self._backend("image" if source.still_images else "video")
-            backend.reset_follow()
-            shifted = _ShiftedSource(source, self._clock_ms, self.progress)
-            try:
-                seq = extract_from_source(shifted, backend, stride=stride)
-            finally:
-                if shifted.original_ms:
-                    self._clock_ms += shifted.original_ms[-1] + VIDEO_GAP_MS
-            decoded, declared = len(shifted.original_ms), source.frame_count
+        with open_source(path, decode_threads=BATCH_DECODE_THREADS) as source, \
+                self._backend("image" if source.still_images else "video") as backend:
+            counted = _CountedSource(source, self.progress)
+            seq = extract_from_source(counted, backend, stride=stride)
+            decoded, declared = counted.decoded, source.frame_count
             if declared and decoded < declared * TRUNCATED_SHARE:
                 self.warnings.append(f"{path}: decoding stopped after {decoded} of {declared} "
                                      "frames (the file may be truncated)")
-        return replace(seq, timestamps_ms=np.array(shifted.original_ms[::stride]))
+        return seq
 
     def _score(self, job: Job, path: Path) -> Outcome:
         refs = self.config.references
