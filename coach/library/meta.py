@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from types import MappingProxyType
 from typing import Any
 
 from coach.library.errors import MetadataError
+from coach.text import printable
 
 FORMAT_VERSION = 1
 METADATA_FILE = "exercise.toml"
@@ -50,6 +52,8 @@ VIEWS = ("front", "side")
 #: Largest metadata file read, in bytes (a human-written file is a few kilobytes).
 MAX_METADATA_BYTES = 256 * 1024
 MAX_TEXT_CHARS = 4000
+#: Text fields that may span several lines; every other text is one line.
+MULTILINE_FIELDS = frozenset({"description"})
 MAX_LIST_ITEMS = 40
 MAX_WEIGHT = 100.0
 MAX_TOLERANCE = 180.0
@@ -59,7 +63,8 @@ MAX_HOLD_S = 3600.0
 _REQUIRED = ("format_version", "name", "tradition", "kind", "view", "description",
              "teaching_points", "safety_notes")
 _OPTIONAL = ("source", "left_right_mirrored", "either_side", "weights", "tolerances", "hold")
-_SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+#: A slug, matched in full (``re.fullmatch``: ``$`` alone would let a trailing newline in).
+_SLUG_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 
 
 def _frozen_map(values: Mapping[str, float]) -> Mapping[str, float]:
@@ -103,8 +108,12 @@ class ExerciseMeta:
     def __post_init__(self) -> None:
         object.__setattr__(self, "weights", _frozen_map(self.weights))
         object.__setattr__(self, "tolerances", _frozen_map(self.tolerances))
-        object.__setattr__(self, "teaching_points", tuple(self.teaching_points))
-        object.__setattr__(self, "safety_notes", tuple(self.safety_notes))
+        # Text is shown in terminals: no control characters, whoever built the metadata.
+        for key in ("name", "tradition", "kind", "view", "description", "source"):
+            text = printable(getattr(self, key), keep_newlines=key in MULTILINE_FIELDS)
+            object.__setattr__(self, key, text.strip())
+        for key in ("teaching_points", "safety_notes"):
+            object.__setattr__(self, key, tuple(printable(t).strip() for t in getattr(self, key)))
 
     @property
     def is_held(self) -> bool:
@@ -142,9 +151,10 @@ def check_slug(slug: object) -> str:
     """Return ``slug`` if it is a safe folder name (lowercase letters, digits, inner hyphens)."""
     from coach.library.errors import SlugError
 
-    if not isinstance(slug, str) or not _SLUG_RE.match(slug):
+    if not isinstance(slug, str) or not _SLUG_RE.fullmatch(slug):
+        shown = repr(slug) if len(repr(slug)) <= 80 else repr(slug)[:77] + "..."
         raise SlugError(
-            f"exercise name {slug!r} is not a valid slug: use 1-64 lowercase letters, digits "
+            f"exercise name {shown} is not a valid slug: use 1-64 lowercase letters, digits "
             "and inner hyphens (no slashes, dots or spaces)")
     return slug
 
@@ -170,22 +180,25 @@ class _Checker:
         self.features = features
 
     def fail(self, field_name: str, problem: str) -> MetadataError:
-        return MetadataError(f"{self.where}: field '{field_name}': {problem}")
+        return MetadataError(f"{self.where}: field '{printable(field_name)[:80]}': {problem}")
 
     def text(self, data: Mapping[str, Any], key: str, *, allow_empty: bool = False) -> str:
+        """A text field, without control characters (terminal escapes would act when the
+        text is listed); only the description keeps its line breaks."""
         value = data[key]
         if not isinstance(value, str):
             raise self.fail(key, f"expected text, got {type(value).__name__}")
-        if not value.strip() and not allow_empty:
-            raise self.fail(key, "must not be empty")
         if len(value) > MAX_TEXT_CHARS:
             raise self.fail(key, f"longer than {MAX_TEXT_CHARS} characters")
-        return value.strip()
+        value = printable(value, keep_newlines=key in MULTILINE_FIELDS).strip()
+        if not value and not allow_empty:
+            raise self.fail(key, "must not be empty")
+        return value
 
     def choice(self, data: Mapping[str, Any], key: str, options: tuple[str, ...]) -> str:
         value = self.text(data, key)
         if value not in options:
-            raise self.fail(key, f"expected one of {', '.join(options)}, got {value!r}")
+            raise self.fail(key, f"expected one of {', '.join(options)}, got {value[:40]!r}")
         return value
 
     def text_list(self, data: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -196,20 +209,24 @@ class _Checker:
             raise self.fail(key, f"more than {MAX_LIST_ITEMS} items")
         out = []
         for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                raise self.fail(f"{key}[{i}]", "expected non-empty text")
-            if len(item) > MAX_TEXT_CHARS:
+            if isinstance(item, str) and len(item) > MAX_TEXT_CHARS:
                 raise self.fail(f"{key}[{i}]", f"longer than {MAX_TEXT_CHARS} characters")
-            out.append(item.strip())
+            item = printable(item).strip() if isinstance(item, str) else ""
+            if not item:
+                raise self.fail(f"{key}[{i}]", "expected non-empty text")
+            out.append(item)
         return tuple(out)
 
     def number(self, value: object, key: str, low: float, high: float,
                *, low_open: bool = False) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(key, f"expected a number, got {type(value).__name__}")
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            number = math.inf
         if not math.isfinite(number):
-            raise self.fail(key, f"expected a finite number, got {value}")
+            raise self.fail(key, "expected a finite number")
         if number < low or (low_open and number == low) or number > high:
             bracket = "(" if low_open else "["
             raise self.fail(key, f"expected a number in {bracket}{low:g}, {high:g}], got {value}")
@@ -303,14 +320,21 @@ def parse_meta(text: str, where: str, features: Iterable[str] | None = None) -> 
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise MetadataError(f"{where}: not valid TOML: {exc}") from None
+        raise MetadataError(f"{where}: not valid TOML: {printable(str(exc))[:200]}") from None
+    except RecursionError:
+        raise MetadataError(f"{where}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise MetadataError(f"{where}: not valid TOML: {printable(str(exc))[:120]}") from None
     return meta_from_dict(data, where, features)
 
 
 def read_meta(path: Path, features: Iterable[str] | None = None) -> ExerciseMeta:
     """Read and check one ``exercise.toml``."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader forever
+            raise MetadataError(f"{path}: not a regular file")
+        size = info.st_size
         if size > MAX_METADATA_BYTES:
             raise MetadataError(f"{path}: {size} bytes, larger than a metadata file can be "
                                 f"({MAX_METADATA_BYTES})")

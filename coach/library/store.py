@@ -19,8 +19,10 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -34,6 +36,7 @@ from coach.atomic import atomic_path, atomic_write, default_file_mode
 from coach.errors import CoachError
 from coach.library.errors import LibraryError, MetadataError, SlugError, TakeError
 from coach.library.meta import (
+    MAX_METADATA_BYTES,
     METADATA_FILE,
     ExerciseMeta,
     check_slug,
@@ -42,6 +45,7 @@ from coach.library.meta import (
     read_meta,
 )
 from coach.pose import PoseSequence
+from coach.text import printable
 
 if TYPE_CHECKING:
     from coach.template import Template
@@ -63,6 +67,13 @@ MAX_TAKE_BYTES = 160 * 1024 * 1024
 MIN_TAKE_FRAMES = 5
 #: Largest exercise archive read, uncompressed, in bytes.
 MAX_ARCHIVE_BYTES = 8 * MAX_TAKE_BYTES
+#: Largest license, notice or readme file of an exercise, in bytes (real ones are a few kB).
+MAX_EXTRA_FILE_BYTES = 1024 * 1024
+#: Most members in an exercise archive (metadata, license files and takes).
+MAX_ARCHIVE_MEMBERS = 1000
+#: Highest ratio of a member's unpacked to packed size. Takes (compressed .npz) pack about
+#: 1:1 and text about 3:1; a file of zeros packs 1000:1, the mark of an archive bomb.
+MAX_COMPRESSION_RATIO = 100
 
 
 def user_library_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -214,7 +225,12 @@ def load_exercise(folder: Path, read_only: bool, *, load_takes: bool = False) ->
     """Read one exercise folder; with ``load_takes`` every take is loaded and checked too."""
     slug = check_slug(folder.name)
     meta = read_meta(folder / METADATA_FILE)
-    exercise = Exercise(slug, folder, meta, take_paths(folder), read_only)
+    try:
+        takes = take_paths(folder)
+    except OSError as exc:
+        raise LibraryError(f"{folder / TAKES_DIR}: cannot be read "
+                           f"({exc.strerror or type(exc).__name__})") from None
+    exercise = Exercise(slug, folder, meta, takes, read_only)
     if load_takes:
         _ = exercise.takes
     return exercise
@@ -265,20 +281,26 @@ class Library:
         for root in self.roots:
             if not root.path.is_dir():
                 continue
-            for folder in sorted(root.path.iterdir()):
+            try:
+                folders = sorted(root.path.iterdir())
+            except OSError as exc:
+                raise LibraryError(f"{root.path}: library folder cannot be read "
+                                   f"({exc.strerror or type(exc).__name__})") from None
+            for folder in folders:
                 if folder.name.startswith(".") or not folder.is_dir():
                     continue
                 seen.setdefault(folder.name, (folder, not root.writable))
         return [seen[k] for k in sorted(seen)]
 
     def scan(self) -> tuple[list[Exercise], list[LibraryError | MetadataError]]:
-        """All readable exercises, sorted by slug, and one error per unreadable folder."""
+        """All readable exercises, sorted by slug, and one error per unreadable folder: one
+        broken or hostile folder never hides the others."""
         good: list[Exercise] = []
         bad: list[LibraryError | MetadataError] = []
         for folder, read_only in self._folders():
             try:
                 good.append(load_exercise(folder, read_only))
-            except (MetadataError, SlugError) as exc:
+            except LibraryError as exc:
                 log.warning("%s", exc)
                 bad.append(exc)
         return good, bad
@@ -458,6 +480,21 @@ def _allowed_member(rel: str) -> bool:
     return len(parts) == 2 and parts[0] == TAKES_DIR and bool(TAKE_RE.match(parts[1]))
 
 
+def _member_limit(rel: str) -> int:
+    """Largest size of an exercise folder's file, by what it is (see ``_allowed_member``)."""
+    if rel == METADATA_FILE:
+        return MAX_METADATA_BYTES
+    return MAX_TAKE_BYTES if rel.startswith(f"{TAKES_DIR}/") else MAX_EXTRA_FILE_BYTES
+
+
+def _too_large(where: str, size: int, rel: str) -> LibraryError | TakeError:
+    """The error for a file of an exercise folder larger than its kind may be."""
+    if rel.startswith(f"{TAKES_DIR}/"):
+        return TakeError(f"{where}: {size} bytes, larger than a take may be ({MAX_TAKE_BYTES})")
+    return LibraryError(f"{where}: {size} bytes, more than such a file may hold "
+                        f"({_member_limit(rel)})")
+
+
 def _copy_exercise_folder(source: Path, target: Path) -> None:
     for path in sorted(source.rglob("*")):
         rel = path.relative_to(source).as_posix()
@@ -469,37 +506,82 @@ def _copy_exercise_folder(source: Path, target: Path) -> None:
                     continue
                 raise LibraryError(f"{path}: not part of an exercise folder (expected "
                                    f"{METADATA_FILE}, takes/take-NNN.npz, LICENSE, NOTICE)")
+            size = path.stat().st_size
+            if size > _member_limit(rel):
+                raise _too_large(str(path), size, rel)
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / rel)
     if not (target / METADATA_FILE).exists():
         raise MetadataError(f"{source / METADATA_FILE}: missing (every exercise folder needs one)")
 
 
+def _check_archive_member(source: Path, info: zipfile.ZipInfo, inner: str) -> None:
+    """Refuse a member that is encrypted, packed with a method other than store or deflate,
+    a link, larger than its kind of file may be, or packed suspiciously tightly (a bomb)."""
+    shown = printable(info.filename)[:80]
+    if not inner or not _allowed_member(inner):
+        raise LibraryError(f"{source}: unexpected member {shown!r}")
+    if info.flag_bits & 0x1:
+        raise LibraryError(f"{source}: member {shown!r} is encrypted")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise LibraryError(f"{source}: member {shown!r} uses an unsupported compression method "
+                           f"({info.compress_type}; export writes deflate)")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise LibraryError(f"{source}: member {shown!r} is a symbolic link")
+    if info.file_size > _member_limit(inner):
+        raise _too_large(f"{source}: member {shown!r}", info.file_size, inner)
+    if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1024):
+        raise LibraryError(f"{source}: member {shown!r} unpacks {info.file_size} bytes from "
+                           f"{info.compress_size} (more than {MAX_COMPRESSION_RATIO}:1, an "
+                           "archive bomb)")
+
+
 def _unpack_archive(source: Path, staging: Path, slug: str | None) -> str:
-    """Check and unpack an exported zip (one top folder) into ``staging``; return its slug."""
+    """Check and unpack an exported zip (one top folder) into ``staging``; return its slug.
+
+    Every member is checked (``_check_archive_member``) before anything is unpacked, and no
+    member is unpacked beyond the size it declares."""
+    try:
+        info = source.stat()
+    except OSError as exc:
+        raise LibraryError(f"{source}: cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise LibraryError(f"{source}: not a regular file")
+    if info.st_size > MAX_ARCHIVE_BYTES:
+        raise LibraryError(f"{source}: {info.st_size} bytes, larger than an exercise archive "
+                           f"may be ({MAX_ARCHIVE_BYTES})")
     try:
         with zipfile.ZipFile(source) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
+            listed = zf.infolist()
+            if len(listed) > MAX_ARCHIVE_MEMBERS:
+                raise LibraryError(f"{source}: more than {MAX_ARCHIVE_MEMBERS} members")
+            infos = [i for i in listed if not i.is_dir()]
+            names = [i.filename for i in infos]
+            if len(set(names)) != len(names):
+                raise LibraryError(f"{source}: a member appears twice in the archive")
             tops = {PurePosixPath(i.filename).parts[0] for i in infos if i.filename}
             if len(tops) != 1:
                 raise LibraryError(f"{source}: expected one exercise folder in the archive, "
                                    f"found {len(tops)}")
             top = check_slug(tops.pop())
             name = check_slug(top if slug is None else slug)
-            total = 0
-            for info in infos:
-                rel = PurePosixPath(info.filename)
+            members = []
+            for member in infos:
+                rel = PurePosixPath(member.filename)
                 inner = PurePosixPath(*rel.parts[1:]).as_posix() if len(rel.parts) > 1 else ""
-                if not inner or not _allowed_member(inner):
-                    raise LibraryError(f"{source}: unexpected member {info.filename!r}")
-                total += info.file_size
-                if total > MAX_ARCHIVE_BYTES:
-                    raise LibraryError(f"{source}: unpacks to more than {MAX_ARCHIVE_BYTES} "
-                                       "bytes")
+                _check_archive_member(source, member, inner)
+                members.append((member, inner))
+            total = sum(m.file_size for m, _ in members)
+            if total > MAX_ARCHIVE_BYTES:
+                raise LibraryError(f"{source}: unpacks to {total} bytes, more than "
+                                   f"{MAX_ARCHIVE_BYTES}")
+            for member, inner in members:
                 out = staging / name / inner
                 out.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, open(out, "wb") as dst:
+                with zf.open(member) as src, open(out, "wb") as dst:
                     shutil.copyfileobj(src, dst)
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        raise LibraryError(f"{source}: not a readable exercise archive ({exc})") from None
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError,
+            NotImplementedError, zlib.error) as exc:
+        reason = printable(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)[:120]
+        raise LibraryError(f"{source}: not a readable exercise archive ({reason})") from None
     return name

@@ -23,6 +23,7 @@ from coach.library import (
     slugify,
 )
 from coach.library.meta import KINDS, TRADITIONS, VIEWS
+from coach.text import printable
 from tests.library.library_helpers import FLOWING_TOML
 
 NAMES = [s.name for s in FEATURES]
@@ -40,7 +41,7 @@ def test_every_builtin_metadata_file_is_valid() -> None:
 
 
 text_st = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60).filter(
-    lambda s: s.strip() != "")
+    lambda s: printable(s).strip() != "")
 
 
 @st.composite
