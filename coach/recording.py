@@ -30,7 +30,6 @@ import io
 import json
 import math
 import re
-import stat
 import zipfile
 import zlib
 from pathlib import Path
@@ -44,6 +43,7 @@ from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.errors import RecordingError
 from coach.landmarks import NUM_LANDMARKS, landmark_from_name
 from coach.pose import MAX_TIMESTAMP_MS, PoseSequence
+from coach.readers import check_regular_file, zip_member_fault
 
 FORMAT_NAME = "coach-landmarks"
 FORMAT_VERSION = 1
@@ -240,23 +240,9 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def check_regular_file(path: Path, limit: int, what: str) -> None:
-    """Refuse anything but a regular file of at most ``limit`` bytes: a FIFO or a device
-    would block or never end, so they are refused before they are opened."""
-    try:
-        info = path.stat()
-    except OSError as exc:
-        raise RecordingError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise RecordingError(f"{path}: not a regular file")
-    if info.st_size > limit:
-        raise RecordingError(f"{path}: {info.st_size} bytes, larger than a {what} may be "
-                             f"({limit})")
-
-
 def _read_bytes(path: Path, limit: int, what: str) -> bytes:
     """The bytes of a regular file of at most ``limit`` bytes."""
-    check_regular_file(path, limit, what)
+    check_regular_file(path, limit, what, RecordingError)
     try:
         return path.read_bytes()
     except OSError as exc:
@@ -274,7 +260,7 @@ def json_depth(text: str) -> int:
 
 def read_json(path: Path, limit: int = MAX_JSON_BYTES) -> Any:
     """Parse a JSON file of at most ``limit`` bytes and ``MAX_JSON_DEPTH`` levels of nesting."""
-    raw = _read_bytes(path, limit, "JSON recording")
+    raw = _read_bytes(path, limit, "a JSON recording")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -295,11 +281,9 @@ _NPZ_KINDS = frozenset("fiubU")
 
 def _npz_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> np.ndarray:
     """One array of an ``.npz``, its header checked before its data is read."""
-    if info.flag_bits & 0x1:
-        raise RecordingError(f"{where}: member {_shown(info.filename)} is encrypted")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise RecordingError(f"{where}: member {_shown(info.filename)} uses an unsupported "
-                             f"compression method ({info.compress_type})")
+    fault = zip_member_fault(info)
+    if fault:
+        raise RecordingError(f"{where}: {fault}")
     with zf.open(info) as handle:
         version = np.lib.format.read_magic(handle)
         if version == (1, 0):
@@ -322,7 +306,7 @@ def _npz_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str) -> np.nd
 
 def _read_npz(path: Path) -> dict[str, Any]:
     """The arrays of an ``.npz`` recording by name, every member checked before it is read."""
-    check_regular_file(path, MAX_NPZ_BYTES, ".npz recording")
+    check_regular_file(path, MAX_NPZ_BYTES, "an .npz recording", RecordingError)
     fields: dict[str, Any] = {}
     with zipfile.ZipFile(path) as zf:
         members = zf.infolist()

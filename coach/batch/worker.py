@@ -156,7 +156,8 @@ class BatchWorker:
         except CoachError as exc:
             outcome = _error_outcome(job, exc, staged)
         except Exception as exc:  # noqa: BLE001 - one bad input must not stop the batch
-            log.error("%s: unexpected failure\n%s", job.path, traceback.format_exc())
+            # The error row says what failed; the traceback is for whoever debugs coach.
+            log.debug("%s: unexpected failure\n%s", job.path, traceback.format_exc())
             outcome = _error_outcome(job, exc, staged)
         finally:
             if staged is not None:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import stat
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from types import MappingProxyType
 from typing import Any
 
 from coach.library.errors import MetadataError
+from coach.readers import check_regular_file
 from coach.text import printable
 
 FORMAT_VERSION = 1
@@ -330,14 +330,10 @@ def parse_meta(text: str, where: str, features: Iterable[str] | None = None) -> 
 
 def read_meta(path: Path, features: Iterable[str] | None = None) -> ExerciseMeta:
     """Read and check one ``exercise.toml``."""
+    if not path.exists() and not path.is_symlink():
+        raise MetadataError(f"{path}: missing (every exercise folder needs one)")
+    check_regular_file(path, MAX_METADATA_BYTES, "a metadata file", MetadataError)
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader forever
-            raise MetadataError(f"{path}: not a regular file")
-        size = info.st_size
-        if size > MAX_METADATA_BYTES:
-            raise MetadataError(f"{path}: {size} bytes, larger than a metadata file can be "
-                                f"({MAX_METADATA_BYTES})")
         raw = path.read_bytes()
     except FileNotFoundError:
         raise MetadataError(f"{path}: missing (every exercise folder needs one)") from None

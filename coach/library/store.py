@@ -19,7 +19,6 @@ import logging
 import os
 import re
 import shutil
-import stat
 import tempfile
 import zipfile
 import zlib
@@ -45,6 +44,7 @@ from coach.library.meta import (
     read_meta,
 )
 from coach.pose import PoseSequence
+from coach.readers import check_regular_file, zip_member_fault
 from coach.text import printable
 
 if TYPE_CHECKING:
@@ -521,13 +521,9 @@ def _check_archive_member(source: Path, info: zipfile.ZipInfo, inner: str) -> No
     shown = printable(info.filename)[:80]
     if not inner or not _allowed_member(inner):
         raise LibraryError(f"{source}: unexpected member {shown!r}")
-    if info.flag_bits & 0x1:
-        raise LibraryError(f"{source}: member {shown!r} is encrypted")
-    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise LibraryError(f"{source}: member {shown!r} uses an unsupported compression method "
-                           f"({info.compress_type}; export writes deflate)")
-    if stat.S_ISLNK(info.external_attr >> 16):
-        raise LibraryError(f"{source}: member {shown!r} is a symbolic link")
+    fault = zip_member_fault(info)
+    if fault:
+        raise LibraryError(f"{source}: {fault}")
     if info.file_size > _member_limit(inner):
         raise _too_large(f"{source}: member {shown!r}", info.file_size, inner)
     if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1024):
@@ -541,15 +537,7 @@ def _unpack_archive(source: Path, staging: Path, slug: str | None) -> str:
 
     Every member is checked (``_check_archive_member``) before anything is unpacked, and no
     member is unpacked beyond the size it declares."""
-    try:
-        info = source.stat()
-    except OSError as exc:
-        raise LibraryError(f"{source}: cannot be read ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise LibraryError(f"{source}: not a regular file")
-    if info.st_size > MAX_ARCHIVE_BYTES:
-        raise LibraryError(f"{source}: {info.st_size} bytes, larger than an exercise archive "
-                           f"may be ({MAX_ARCHIVE_BYTES})")
+    check_regular_file(source, MAX_ARCHIVE_BYTES, "an exercise archive", LibraryError)
     try:
         with zipfile.ZipFile(source) as zf:
             listed = zf.infolist()
