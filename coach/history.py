@@ -168,6 +168,12 @@ class HistoryStore:
         self._conn: sqlite3.Connection | None = None
         if self.path.is_dir():
             raise HistoryError(f"{self.path}: is a folder, expected a session database file")
+        for folder in self.path.parents:
+            if folder.exists() or folder.is_symlink():
+                if not folder.is_dir():
+                    raise HistoryError(f"{self.path}: cannot use the session database "
+                                       f"({folder} is a file, not a folder)")
+                break
         try:
             if readonly:
                 if not self.path.is_file():
@@ -257,6 +263,15 @@ class HistoryStore:
         session_id = int(cursor.lastrowid)  # type: ignore[arg-type]
         log.info("saved session %d (%s) to %s", session_id, record.exercise, self.path)
         return session_id
+
+    def set_pain_after(self, session_id: int, pain: int) -> None:
+        """Store the pain rating given after session ``session_id`` had been saved."""
+        try:
+            with self._connection() as conn:
+                conn.execute("UPDATE sessions SET pain_after = ? WHERE id = ?",
+                             (_pain(pain), session_id))
+        except (sqlite3.Error, OSError) as err:
+            raise _problem(self.path, err) from err
 
     def _columns(self) -> str:
         pain = "pain_before, pain_after" if self.version >= PAIN_SINCE_VERSION else "NULL, NULL"

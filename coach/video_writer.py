@@ -58,6 +58,7 @@ class VideoWriter:
         self._container: av.container.OutputContainer | None = None
         self._stream: av.VideoStream | None = None
         self._size: tuple[int, int] | None = None
+        self._first_ms: float | None = None
         self._last_ms: float | None = None
         self._last_pts = -1
 
@@ -102,21 +103,18 @@ class VideoWriter:
         self.frames_written += 1
 
     def _pts(self, timestamp_ms: float | None) -> int:
-        step = 1000.0 / self.fps
         if timestamp_ms is None or not np.isfinite(timestamp_ms):
-            pts = self._last_pts + round(step) if self._last_pts >= 0 else 0
-            self._last_ms = None
+            pts = self._last_pts + round(1000.0 / self.fps) if self._last_pts >= 0 else 0
         else:
-            if self._last_ms is None:
-                gap = 0.0 if self._last_pts < 0 else step
-            else:
+            if self._first_ms is None:
+                self._first_ms = timestamp_ms
+            elif self._last_ms is not None and timestamp_ms - self._last_ms > MAX_GAP_MS:
                 gap = timestamp_ms - self._last_ms
-            if gap > MAX_GAP_MS:
                 log.info("%s: a %.0f s pause between frames is shown as %.0f s", self.path,
                          gap / 1000.0, MAX_GAP_MS / 1000.0)
-                gap = MAX_GAP_MS
-            pts = round(max(self._last_pts, 0) + gap)
+                self._first_ms += gap - MAX_GAP_MS
             self._last_ms = timestamp_ms
+            pts = round(timestamp_ms - self._first_ms)
         pts = max(pts, self._last_pts + 1)  # the muxer needs strictly increasing times
         self._last_pts = pts
         return pts

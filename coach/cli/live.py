@@ -18,9 +18,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "live", help="coach an exercise live from a camera (or a video file as the camera)",
         description="Coach an exercise of the reference library live: setup check, "
-                    "countdown, skeleton coloured by deviation, the reference ghost, cues, "
-                    f"score and progress. Keys: {KEY_HELP}. The session is saved to the "
-                    "history at the end, on Ctrl-C, or when the window closes.",
+                    "countdown, skeleton coloured by deviation, the reference ghost and a "
+                    "figure to follow, cues, score and progress. The window first shows the "
+                    "safety notes and asks for your pain (0-10, optional), and at the end the "
+                    f"summary. Keys: {KEY_HELP}. The session is saved to the "
+                    "history at the end, on Ctrl-C, or when the window closes; files in "
+                    "--output are named after the exercise and the time, so sessions never "
+                    "overwrite each other.",
     )
     parser.add_argument("--exercise", required=True, help="exercise name or slug")
     parser.add_argument("--source", default="0",
@@ -44,10 +48,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="also store the annotated video in the session history")
     parser.add_argument("--no-history", action="store_true",
                         help="do not save the session to the history")
+    parser.add_argument("--fast", action="store_true",
+                        help="with a window, process a video file as fast as possible instead "
+                             "of at its own speed (headless runs always are)")
+    parser.add_argument("--pain-before", type=_pain, metavar="0-10",
+                        help="your pain before the session (0 none, 10 worst), stored in the "
+                             "history; with a window it is also asked on the first screen")
+    parser.add_argument("--pain-after", type=_pain, metavar="0-10",
+                        help="your pain after the session; with a window it is also asked on "
+                             "the summary screen")
     add_db_option(parser)
     add_library_option(parser)
     add_model_option(parser)
     parser.set_defaults(handler=run)
+
+
+def _pain(text: str) -> int:
+    from coach.history import PAIN_MAX, PAIN_MIN
+
+    if not text.strip().isdigit() or not PAIN_MIN <= int(text) <= PAIN_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number {PAIN_MIN}-{PAIN_MAX}, "
+                                         f"got {text!r}")
+    return int(text)
+
+
+def _say(line: str) -> None:
+    """Lines for the person before the session: warnings to stderr, the rest to stdout."""
+    print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout, flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,10 +87,13 @@ def run(args: argparse.Namespace) -> int:
         library_dirs=tuple(args.library), model=args.model, max_people=args.max_people,
         setup_check=args.setup_check,
         keep_video=args.keep_video, save_history=not args.no_history,
-        reconnect_timeout_s=args.reconnect_timeout,
+        reconnect_timeout_s=args.reconnect_timeout, fast=args.fast,
+        pain_before=args.pain_before, pain_after=args.pain_after,
     )
-    result = run_live(options)
+    result = run_live(options, say=_say)
     print(result.text)
+    if result.outcome is None:
+        return 0
     for kind, path in result.files.items():
         print(f"{kind.replace('_', ' ')}: {path}")
     if result.session_id is not None:

@@ -28,6 +28,8 @@ T = TypeVar("T")
 
 #: Seconds between attempts to reopen a source that stopped.
 RETRY_INTERVAL_S = 1.0
+#: Played at its own speed, a file waits at most this long (s) for its next frame's time.
+MAX_FRAME_WAIT_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -108,14 +110,17 @@ class FrameCapture:
     live: keep only the newest frame and reconnect when the source stops (cameras, streams);
         False: hand over every frame, and end at the source's end (files).
     give_up_after_s: stop reconnecting after this many seconds without a frame (None: never).
+    real_time: hand over a file's frames no faster than their timestamps (a video plays at its
+        own speed, as a camera would give it); False: as fast as the loop takes them.
     """
 
     def __init__(self, open_source: Callable[[], FrameSource], live: bool,
                  retry_interval_s: float = RETRY_INTERVAL_S,
                  give_up_after_s: float | None = None,
-                 first_source: FrameSource | None = None) -> None:
+                 first_source: FrameSource | None = None, real_time: bool = False) -> None:
         self._open = open_source
         self.live = live
+        self.real_time = real_time and not live
         self.retry_interval_s = retry_interval_s
         self.give_up_after_s = give_up_after_s
         self._source = first_source
@@ -239,10 +244,22 @@ class FrameCapture:
         """Hand over frames from ``source`` until it ends, fails or we stop; returns how many."""
         count = 0
         first_ms: float | None = None
+        clock_start: tuple[float, float] | None = None
         try:
             for raw in source:
                 if self._stop.is_set():
                     break
+                if self.real_time:
+                    if clock_start is None:
+                        clock_start = (time.monotonic(), raw.timestamp_ms)
+                    due = clock_start[0] + (raw.timestamp_ms - clock_start[1]) / 1000.0
+                    wait = due - time.monotonic()
+                    if wait > MAX_FRAME_WAIT_S:  # a gap in the file's times: play on
+                        clock_start = (clock_start[0] - wait + MAX_FRAME_WAIT_S,
+                                       clock_start[1])
+                        wait = MAX_FRAME_WAIT_S
+                    if self._stop.wait(max(0.0, wait)):
+                        break
                 if first_ms is None:
                     first_ms = raw.timestamp_ms if self._pending_rebase else 0.0
                 frame = Frame(raw.rgb, self._offset_ms + raw.timestamp_ms - first_ms,

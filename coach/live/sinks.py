@@ -10,11 +10,14 @@ import logging
 import queue
 import threading
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from coach.video_writer import VideoWriter
+
+if TYPE_CHECKING:
+    from coach.live.window import Window
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +34,14 @@ class WindowSink:
 
     interactive = True
 
-    def __init__(self, title: str) -> None:
-        from coach.live.window import Window
-
-        self.window = Window(title)
+    def __init__(self, window: Window) -> None:
+        self.window = window
 
     def show(self, scene: np.ndarray, timestamp_ms: float) -> str | None:
         return self.window.show(scene)
 
     def close(self, completed: bool = True) -> None:
-        self.window.close()
+        """The window stays open (the summary is shown in it); its owner closes it."""
 
 
 _STOP = object()
@@ -51,7 +52,8 @@ class VideoSink:
 
     The file appears at ``path`` when ``close(completed=True)`` finishes; ``close(False)``
     (or an encoding error) leaves no file. Frames are copied before queueing, so the caller
-    may draw on its array again at once; at most ``depth`` frames wait.
+    may draw on its array again at once; at most ``depth`` frames wait. An encoding error
+    never stops the session: later frames are dropped, and ``close`` raises the error.
     """
 
     interactive = False
@@ -80,9 +82,14 @@ class VideoSink:
             self._thread.join()
         self._raise_error()
 
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
+
     def _put(self, item: object) -> None:
         while True:
-            self._raise_error()
+            if self._error is not None or not self._thread.is_alive():
+                return  # the writer stopped: the error is raised by close()
             try:
                 self._queue.put(item, timeout=0.2)
                 return
