@@ -323,8 +323,9 @@ def parse_meta(text: str, where: str, features: Iterable[str] | None = None) -> 
         raise MetadataError(f"{where}: not valid TOML: {printable(str(exc))[:200]}") from None
     except RecursionError:
         raise MetadataError(f"{where}: not valid TOML: nested too deeply") from None
-    except ValueError as exc:  # an integer of more digits than Python converts
-        raise MetadataError(f"{where}: not valid TOML: {printable(str(exc))[:120]}") from None
+    except ValueError:  # an integer of more digits than Python converts (4300)
+        raise MetadataError(f"{where}: not valid TOML: a number with too many digits") \
+            from None
     return meta_from_dict(data, where, features)
 
 

@@ -16,6 +16,7 @@ from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend
 from coach.errors import InputError
 from coach.extract import extract_from_source
 from coach.pose import FramePose, PoseSequence
+from coach.recording import is_recording_path, load_recording
 from coach.sources import FrameSource, open_source
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,7 @@ def record_from_source(source: FrameSource, backend: PoseBackend, *,
     """
     if not source.is_live:
         seq = extract_from_source(source, backend, progress=True)
-        if duration_s is not None:
-            stop = seq.timestamps_ms[0] + duration_s * 1000.0
-            seq = seq.slice(0, int((seq.timestamps_ms < stop).sum()))
-        return seq
+        return seq if duration_s is None else _first_seconds(seq, duration_s)
     frames: list[FramePose] = []
     image_size: tuple[int, int] | None = None
     start_ms: float | None = None
@@ -73,13 +71,23 @@ def record_from_source(source: FrameSource, backend: PoseBackend, *,
                                     image_size=image_size)
 
 
+def _first_seconds(seq: PoseSequence, duration_s: float) -> PoseSequence:
+    """The frames of the first ``duration_s`` seconds of ``seq``."""
+    stop = seq.timestamps_ms[0] + duration_s * 1000.0
+    return seq.slice(0, int((seq.timestamps_ms < stop).sum()))
+
+
 def record_take(spec: str | int | Path, *, model_path: str | Path | None = None,
                 max_people: int = DEFAULT_MAX_PEOPLE, countdown_s: float = COUNTDOWN_S,
                 duration_s: float | None = None,
                 on_countdown: Callable[[int], None] | None = None,
                 on_start: Callable[[], None] | None = None) -> PoseSequence:
     """Open a camera index, stream URL, video file or image folder and record a raw take
-    (max_people: people the pose model looks for in each frame)."""
+    (max_people: people the pose model looks for in each frame); a landmark recording
+    (``.npz``/``.json``) is read as it is, without the model."""
+    if not isinstance(spec, int) and is_recording_path(spec):
+        seq = load_recording(spec)
+        return seq if duration_s is None else _first_seconds(seq, duration_s)
     with open_source(spec) as source:
         mode = "image" if source.still_images else "video"
         with PoseBackend(model_path, mode=mode, max_people=max_people) as backend:
