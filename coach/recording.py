@@ -44,6 +44,7 @@ from coach.errors import RecordingError
 from coach.landmarks import NUM_LANDMARKS, landmark_from_name
 from coach.pose import MAX_TIMESTAMP_MS, PoseSequence
 from coach.readers import check_regular_file, zip_member_fault
+from coach.skeletons import is_uiprmd_path, load_uiprmd
 
 FORMAT_NAME = "coach-landmarks"
 FORMAT_VERSION = 1
@@ -78,8 +79,9 @@ MAX_IMAGE_SIDE, MAX_PEOPLE_SEEN = 65_536, 1000
 
 
 def is_recording_path(path: str | Path) -> bool:
-    """True when ``path`` names a landmark recording (by suffix) rather than a video."""
-    return Path(path).suffix.lower() in RECORDING_SUFFIXES
+    """True when ``path`` names a landmark recording (by suffix, or a skeleton file of another
+    tool that ``coach.skeletons`` reads) rather than a video."""
+    return Path(path).suffix.lower() in RECORDING_SUFFIXES or is_uiprmd_path(path)
 
 
 def _fields(seq: PoseSequence) -> dict[str, Any]:
@@ -325,6 +327,8 @@ def load_recording(path: str | Path) -> PoseSequence:
     path = Path(path)
     if not path.exists():
         raise RecordingError(f"{path}: no such landmark recording")
+    if is_uiprmd_path(path):
+        return load_uiprmd(path)
     suffix = path.suffix.lower()
     try:
         if suffix == ".npz":
