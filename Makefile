@@ -50,6 +50,14 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/fault_detection.py
 	$(BIN)/python bench/batch_throughput.py
 
+# Thousands of generated corrupt and hostile inputs (landmark files, videos, image folders,
+# exercise folders and archives, history databases, option values) through the real coach
+# command; prints the counts of tracebacks, hangs, memory blow-ups and writes outside the
+# output folder (a sample of every kind runs in make test).
+.PHONY: fuzz
+fuzz: $(VENV)/.installed-dev
+	$(BIN)/python -m tests.fuzz.runner
+
 # Rebuild models/pose_landmarker_full.task from the mediapipe 0.10.21 wheel (downloads ~140 MB).
 model:
 	bash models/build.sh

@@ -189,11 +189,12 @@ def _shown(value: Any) -> str:
 def sequence_from_fields(fields: dict[str, Any], where: str) -> PoseSequence:
     """Validate the fields of a version-1 recording and build the sequence; ``where`` names it
     (and becomes the sequence's ``source``: the file read, not what the file says of itself)."""
-    if fields.get("format") != FORMAT_NAME:
+    name = fields.get("format")
+    if not isinstance(name, str) or name != FORMAT_NAME:
         raise RecordingError(f"{where}: not a coach landmark recording (format field is "
-                             f"{_shown(fields.get('format'))})")
+                             f"{_shown(name)})")
     version = fields.get("version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or not isinstance(version, int) or version != FORMAT_VERSION:
         raise RecordingError(f"{where}: unsupported recording version {_shown(version)} "
                              f"(this coach reads version {FORMAT_VERSION})")
     _text(fields.get("source"), "source", where)
@@ -341,8 +342,8 @@ def load_recording(path: str | Path) -> PoseSequence:
             raise RecordingError(f"{path}: unknown recording type (use .npz or .json)")
     except RecordingError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error,
-            UnicodeDecodeError) as exc:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError,
+            NotImplementedError, RuntimeError) as exc:  # the last two: zip features unread
         reason = str(exc).splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise RecordingError(f"{path}: unreadable or truncated recording ({reason})") from None
     if suffix == ".json" and "positions" in fields and "format" not in fields:

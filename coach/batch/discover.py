@@ -3,7 +3,8 @@
 Rules, so a batch is predictable:
 - a file named on the command line is always an input, whatever its suffix (a non-video file
   then becomes a row with its error, not a silent skip);
-- a folder is searched recursively for videos and landmark recordings; a folder that holds
+- a folder is searched recursively for videos and landmark recordings (and links named like
+  them that lead nowhere, which then fail as inputs); a folder that holds
   images but no videos or recordings is one input (an image sequence);
 - a glob (``*``, ``?``, ``[``; ``**`` recurses) expands like a list of names on the command
   line;
@@ -46,9 +47,9 @@ def _resolved(path: Path) -> Path:
 
 def _scan_folder(folder: Path) -> list[Path]:
     """Videos and recordings below ``folder``; the folder itself if it is an image sequence."""
-    found = sorted(
+    found = sorted(  # a link to nowhere (or a loop) is kept, so the batch reports it
         p for p in folder.rglob("*")
-        if p.is_file() and not _is_hidden(p, folder)
+        if (p.is_file() or p.is_symlink() and not p.is_dir()) and not _is_hidden(p, folder)
         and p.suffix.lower() in VIDEO_SUFFIXES | RECORDING_SUFFIXES
     )
     if found:

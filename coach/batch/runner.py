@@ -15,7 +15,7 @@ import contextlib
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,7 +186,7 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     fresh: dict[str, dict[str, Any]] = {}
     try:
         if not todo:
-            outcomes: Iterator[Outcome] = iter(())
+            outcomes: Generator[Outcome, None, None] = (o for o in ())
         elif options.engine == "ray":
             outcomes = run_ray(todo, config, workers, options.address, listen)
         else:

@@ -551,8 +551,10 @@ def _unpack_archive(source: Path, staging: Path, slug: str | None) -> str:
             if len(tops) != 1:
                 raise LibraryError(f"{source}: expected one exercise folder in the archive, "
                                    f"found {len(tops)}")
-            top = check_slug(tops.pop())
-            name = check_slug(top if slug is None else slug)
+            try:
+                name = check_slug(tops.pop() if slug is None else slug)
+            except SlugError as exc:
+                raise SlugError(f"{source}: {exc}") from None
             members = []
             for member in infos:
                 rel = PurePosixPath(member.filename)

@@ -15,6 +15,7 @@ import pytest
 
 from coach.pose import PoseSequence
 from coach.recording import save_recording
+from tests.fuzz.generators import patch_member, zip_of
 from tests.library.library_helpers import FLOWING_TOML, ROOT, run_coach, tree_hash, write_exercise
 
 NEWLINE_SLUG = "evil\n"
@@ -73,37 +74,6 @@ def test_an_exercise_named_with_a_newline_is_refused_everywhere(
     assert not any("\n" in p.name for p in own.rglob("*"))
 
 
-def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", method) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buffer.getvalue()
-
-
-def _patched(data: bytes, name: str, *, flags: int | None = None,
-             method: int | None = None) -> bytes:
-    """``data`` (a zip) with the named member's flag bits or compression method rewritten in
-    both of its headers, as an encrypting or deflate64 tool would write them."""
-    out = bytearray(data)
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        local = zf.getinfo(name).header_offset
-    if flags is not None:
-        out[local + 6:local + 8] = flags.to_bytes(2, "little")
-    if method is not None:
-        out[local + 8:local + 10] = method.to_bytes(2, "little")
-    central = out.find(b"PK\x01\x02")
-    while central != -1:
-        length = int.from_bytes(out[central + 28:central + 30], "little")
-        if out[central + 46:central + 46 + length] == name.encode():
-            if flags is not None:
-                out[central + 8:central + 10] = flags.to_bytes(2, "little")
-            if method is not None:
-                out[central + 10:central + 12] = method.to_bytes(2, "little")
-        central = out.find(b"PK\x01\x02", central + 4)
-    return bytes(out)
-
-
 def _link_member(data: bytes) -> bytes:
     buffer = io.BytesIO(data)
     with zipfile.ZipFile(buffer, "a") as zf:
@@ -114,16 +84,15 @@ def _link_member(data: bytes) -> bytes:
 
 
 HOSTILE_ARCHIVES = {
-    "encrypted": (lambda: _patched(_zip({"enc/exercise.toml": FLOWING_TOML.encode()}),
-                                   "enc/exercise.toml", flags=0x1), "is encrypted"),
-    "deflate64": (lambda: _patched(_zip({"d64/exercise.toml": FLOWING_TOML.encode()}),
-                                   "d64/exercise.toml", method=9),
-                  "unsupported compression method"),
-    "bomb": (lambda: _zip({"bomb/exercise.toml": FLOWING_TOML.encode(),
+    "encrypted": (lambda: patch_member(zip_of({"enc/exercise.toml": FLOWING_TOML.encode()}),
+                                       flags=0x1), "is encrypted"),
+    "deflate64": (lambda: patch_member(zip_of({"d64/exercise.toml": FLOWING_TOML.encode()}),
+                                       method=9), "unsupported compression method"),
+    "bomb": (lambda: zip_of({"bomb/exercise.toml": FLOWING_TOML.encode(),
                            "bomb/LICENSE": bytes(20 * 1024 * 1024)}), "bytes"),
-    "link": (lambda: _link_member(_zip({"linked/exercise.toml": FLOWING_TOML.encode()})),
+    "link": (lambda: _link_member(zip_of({"linked/exercise.toml": FLOWING_TOML.encode()})),
              "symbolic link"),
-    "twice": (lambda: _zip({"two/exercise.toml": b"a", "two/takes/../exercise.toml": b"b"}),
+    "twice": (lambda: zip_of({"two/exercise.toml": b"a", "two/takes/../exercise.toml": b"b"}),
               "unexpected member"),
     "not-a-zip": (lambda: b"PK\x03\x04" + os.urandom(200), "not a readable exercise archive"),
 }

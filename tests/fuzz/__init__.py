@@ -1,0 +1,1 @@
+"""Fuzz tests: generated corrupt and hostile inputs through the real coach command."""
