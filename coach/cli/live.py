@@ -79,6 +79,10 @@ def _say(line: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the session, print its summary and where it was saved."""
+    if not args.headless:
+        from coach.live.display import start_probe
+
+        start_probe()  # the window check runs while the rest loads: the window opens sooner
     from coach.live.app import LiveOptions, run_live
 
     options = LiveOptions(

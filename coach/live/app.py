@@ -201,10 +201,9 @@ def _run(options: LiveOptions, opener: Callable[[str], FrameSource],
             voice.close()
         raise
     pain_before = options.pain_before
-    if window is None:
-        for line in safety_lines(exercise):
-            say(f"safety: {line}")
-    else:
+    for line in safety_lines(exercise):
+        say(f"safety: {line}")
+    if window is not None:
         started, pain_before = _safety_check(window, exercise, follow, image_size, pain_before)
         if not started:
             source.close()
@@ -392,6 +391,7 @@ def session_summary(slug: str, name: str, source: str, outcome: SessionOutcome,
         "source": str(source),
         "started_at": outcome.started_at.isoformat(timespec="seconds"),
         "duration_s": round(outcome.duration_s, 2),
+        "wall_s": round(outcome.wall_s, 2),
         "ended": outcome.reason,
         "message": outcome.message,
         "frames": {"processed": outcome.frames_processed, "coached": outcome.frames_coached,

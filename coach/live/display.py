@@ -27,20 +27,41 @@ NO_DISPLAY_HINT = ("use --headless --output DIR to write the annotated video ins
                    "where a screen is attached")
 
 
+_started: subprocess.Popen[bytes] | None = None
+
+
+def _may_have_windows() -> bool:
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    return platform.startswith(SCREENLESS_QT_PLATFORMS) or bool(os.environ.get("DISPLAY"))
+
+
+def start_probe() -> None:
+    """Start the window probe now, so that it runs while the caller loads the rest (the
+    answer is collected by ``display_problem``)."""
+    global _started
+    if _started is None and sys.platform not in ("win32", "darwin") and _may_have_windows():
+        _started = subprocess.Popen([sys.executable, "-c", _PROBE], stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def display_problem() -> str | None:
     """Why no window can be opened here, or None when one can."""
+    global _started
     if sys.platform in ("win32", "darwin"):
         return None
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    if not platform.startswith(SCREENLESS_QT_PLATFORMS) and not os.environ.get("DISPLAY"):
+    if not _may_have_windows():
         return "no display: the DISPLAY environment variable is not set"
+    start_probe()
+    probe, _started = _started, None
+    assert probe is not None
     try:
-        probe = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True,
-                               timeout=PROBE_TIMEOUT_S, stdin=subprocess.DEVNULL)
+        _, stderr = probe.communicate(timeout=PROBE_TIMEOUT_S)
     except subprocess.TimeoutExpired:
+        probe.kill()
+        probe.communicate()
         return f"the display {os.environ.get('DISPLAY', '')!r} did not answer"
     if probe.returncode != 0:
-        detail = probe.stderr.decode(errors="replace").strip().splitlines()
+        detail = stderr.decode(errors="replace").strip().splitlines()
         log.debug("window probe failed: %s", detail)
         reason = next((line for line in detail if "display" in line.lower()), "")
         return (f"cannot open a window on display {os.environ.get('DISPLAY', '')!r}"

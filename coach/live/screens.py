@@ -28,7 +28,7 @@ BACKGROUND = (28, 30, 34)
 #: Shown before every session, with the exercise's own safety notes.
 STOP_IF_IT_HURTS = ("Stop if it hurts. If you have pain, ask a doctor or a qualified "
                     "instructor before you practise.")
-START_KEYS = "Enter or Space: start      Q or Esc: stop (at any time)"
+START_KEYS = ("Enter or Space: start", "Q or Esc: stop, now or at any time")
 PAIN_QUESTION = "Pain now, 0-10 (optional): type a number"
 CLOSE_KEYS = "Enter, Space, Q or Esc: close"
 #: Key codes (``cv2.waitKey`` low byte).
@@ -133,7 +133,8 @@ def safety_screen(size: tuple[int, int], title: str, notes: Sequence[str], pain:
     w.space(10)
     w.line(f"{PAIN_QUESTION}:  {pain.text}", 0.6, GOOD)
     w.space(10)
-    w.line(START_KEYS, 0.5)
+    for keys in START_KEYS:
+        w.line(keys, 0.5)
     return scene
 
 

@@ -149,6 +149,7 @@ class SessionOutcome:
     report_error: str = ""
     cue_counts: Counter[str] = field(default_factory=Counter)
     mean_fps: float = float("nan")
+    wall_s: float = 0.0  # wall-clock seconds from the first frame shown to the last
 
 
 @dataclass
@@ -424,4 +425,5 @@ class Session:
             recording=recording, report=report, report_error=error,
             cue_counts=Counter(self._cue_counts),
             mean_fps=self._fps_n / self._fps_sum if self._fps_sum > 0 else float("nan"),
+            wall_s=self._fps_sum,
         )

@@ -13,10 +13,12 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-#: Annotation sizes are designed for a 640x480 picture and scaled with the picture's size
-#: (the square root of its area, so a 360x640 phone picture and a 1920x1080 one are both
-#: readable), but never below ``MIN_UI_SCALE``: smaller text is hard to read.
+#: Annotation sizes are designed for a 640x480 picture and scaled with the picture's area to
+#: the power ``UI_AREA_POWER`` (0.5 would keep their share of the picture; less keeps text on
+#: a 360x640 phone picture readable without filling a 1920x1080 one), never below
+#: ``MIN_UI_SCALE``: smaller text is hard to read.
 DESIGN_AREA_PX = 640 * 480
+UI_AREA_POWER = 0.4
 MIN_UI_SCALE = 0.8
 FONT = cv2.FONT_HERSHEY_DUPLEX
 
@@ -31,7 +33,8 @@ UNKNOWN = (170, 170, 170)
 
 def ui_scale(scene: np.ndarray) -> float:
     """How much larger than at the 640x480 design size to draw on ``scene``."""
-    return max(MIN_UI_SCALE, float(np.sqrt(scene.shape[0] * scene.shape[1] / DESIGN_AREA_PX)))
+    area = scene.shape[0] * scene.shape[1] / DESIGN_AREA_PX
+    return max(MIN_UI_SCALE, float(area ** UI_AREA_POWER))
 
 
 def deviation_colour(ratio: float | None) -> tuple[int, int, int]:

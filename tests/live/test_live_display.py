@@ -104,15 +104,115 @@ def test_window_opens_draws_and_closes(xvfb_display):
     assert out["after_close"] == "quit"  # a closed window ends the session
 
 
+class _Driven:
+    """``coach live`` with a window under the virtual display, driven with real key presses
+    (xdotool) as a person would."""
+
+    def __init__(self, display: str, args: list[str]) -> None:
+        if shutil.which("xdotool") is None:
+            pytest.skip("xdotool is not installed (apt-get install xdotool)")
+        self.env = _env(DISPLAY=display)
+        self.started = time.monotonic()
+        self.proc = subprocess.Popen([str(COACH), "live", *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=self.env)
+        self.lines: list[str] = []
+
+    def window(self, title: str, timeout_s: float = 30.0) -> tuple[str, float]:
+        """The window's id once it is on screen, and how long after the start it appeared."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = subprocess.run(["xdotool", "search", "--name", title], capture_output=True,
+                                   text=True, env=self.env)
+            if found.stdout.strip():
+                return found.stdout.split()[0], time.monotonic() - self.started
+            time.sleep(0.02)
+        raise AssertionError(f"no window {title!r} after {timeout_s} s")
+
+    def wait_line(self, start: str) -> str:
+        """The next line of output starting with ``start``."""
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if line.startswith(start):
+                return line
+        raise AssertionError(f"no line starting {start!r}: {self.lines}")
+
+    def keys(self, window: str, *keys: str) -> None:
+        for key in keys:
+            subprocess.run(["xdotool", "key", "--window", window, key], env=self.env,
+                           capture_output=True, check=True)
+            time.sleep(0.15)
+
+    def finish(self) -> tuple[int, str, str]:
+        out, err = self.proc.communicate(timeout=120)
+        return self.proc.returncode, "".join(self.lines) + out, err
+
+
+def _saved(db: Path) -> int:
+    if not db.exists():
+        return 0
+    with HistoryStore(db, readonly=True) as store:
+        return len(store.sessions())
+
+
 @pytest.mark.slow
 def test_live_session_in_a_window(tmp_path, sample_path, xvfb_display):
     db = tmp_path / "h.sqlite3"
-    run = subprocess.run(
-        [str(COACH), "live", "--exercise", "squat", "--source", str(sample_path("squats")),
-         "--db", str(db), "--no-setup-check"],
-        capture_output=True, text=True, timeout=300, env=_env(DISPLAY=xvfb_display))
-    assert run.returncode == 0, run.stderr
-    assert "ended: finished" in run.stdout
+    coach = _Driven(xvfb_display, ["--exercise", "squat", "--source", str(sample_path("squats")),
+                                   "--db", str(db), "--no-setup-check"])
+    window, appeared_s = coach.window("coach - Banded squat")
+    assert appeared_s < 2.0  # the loading screen, before the source and the model are loaded
+    coach.wait_line("safety: ")  # the safety screen is up: the pain check-in, then start
+    coach.keys(window, "5", "Return")
+    start = time.monotonic()
+    while _saved(db) == 0:  # the session is saved as soon as it ends, before the summary
+        assert time.monotonic() - start < 60 and coach.proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(0.5)
+    assert coach.proc.poll() is None, "the summary screen waits for a key"
+    coach.keys(window, "2", "Return")
+    code, out, err = coach.finish()
+    assert code == 0, err
+    assert "ended: finished" in out
     with HistoryStore(db) as store:
         (record,) = store.sessions()
     assert record.exercise == "squat" and record.frames == 65
+    assert (record.pain_before, record.pain_after) == (5, 2)
+    # the 13 s clip played at its own speed
+    assert 12.0 <= record.summary["wall_s"] <= 14.0, record.summary["wall_s"]
+
+
+@pytest.mark.slow
+def test_stopping_on_the_safety_screen_starts_nothing(tmp_path, sample_path, xvfb_display):
+    db = tmp_path / "h.sqlite3"
+    coach = _Driven(xvfb_display, ["--exercise", "squat", "--source", str(sample_path("squats")),
+                                   "--db", str(db)])
+    window, _ = coach.window("coach - Banded squat")
+    coach.wait_line("safety: ")
+    coach.keys(window, "Escape")
+    code, out, err = coach.finish()
+    assert code == 0, err
+    assert "Session not started" in out
+    assert not db.exists()
+
+
+@pytest.mark.slow
+def test_stop_key_during_the_session_then_the_summary(tmp_path, sample_path, xvfb_display):
+    db = tmp_path / "h.sqlite3"
+    coach = _Driven(xvfb_display, ["--exercise", "squat", "--source", str(sample_path("squats")),
+                                   "--db", str(db), "--no-setup-check", "--fast"])
+    window, _ = coach.window("coach - Banded squat")
+    coach.wait_line("safety: ")
+    coach.keys(window, "Return")
+    time.sleep(2.0)
+    coach.keys(window, "q")  # stop at once
+    while _saved(db) == 0:
+        assert coach.proc.poll() is None
+        time.sleep(0.1)
+    coach.keys(window, "Return")  # closes the summary screen
+    code, out, err = coach.finish()
+    assert code == 0, err
+    assert "ended: quit" in out
+    with HistoryStore(db) as store:
+        (record,) = store.sessions()
+    assert 0 < record.summary["frames"]["processed"] < 65
+    assert record.pain_before is None and record.pain_after is None

@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 
 from coach.landmarks import Landmark
+from coach.live.session import Notice
 from coach.overlay.countdown import CountdownAnnotator
 from coach.overlay.cue import CueAnnotator
-from coach.overlay.draw import BAD, GOOD, score_colour, wrap_text
+from coach.overlay.draw import BAD, GOOD, UNKNOWN, WARN, score_colour, wrap_text
+from coach.overlay.follow import LIMB_COLOUR, SPINE_COLOUR, FollowAlong
 from coach.overlay.gauge import ScoreGauge
 from coach.overlay.ghost import GhostAnnotator, place_ghost, turned_like
+from coach.overlay.legend import ENTRIES, LegendAnnotator
 from coach.overlay.message import MessageAnnotator
 from coach.overlay.mirror import mirror_for_display, mirror_picture
 from coach.overlay.progress import ProgressAnnotator
@@ -135,3 +138,92 @@ def test_score_colours_run_green_to_red():
     mid = score_colour(60.0)
     assert mid not in (GOOD, BAD) and mid[0] > 200
     assert score_colour(None) == score_colour(float("nan"))
+
+
+def _text_height_px(scene_size: tuple[int, int], draw) -> int:
+    """Height in pixels of the glyphs ``draw(scene)`` puts on a blank picture of
+    ``scene_size`` (width, height), counted as rows holding white text pixels."""
+    width, height = scene_size
+    scene = np.zeros((height, width, 3), np.uint8)
+    draw(scene)
+    white = np.all(scene >= 230, axis=2)
+    rows = np.flatnonzero(white.any(axis=1))
+    return int(rows.max() - rows.min() + 1) if len(rows) else 0
+
+
+@pytest.mark.parametrize("size", [(360, 640), (1920, 1080)], ids=["phone", "1080p"])
+def test_text_is_readable_and_scales_with_the_picture(size):
+    # the top line (a caption with no descenders: its cap height) and the bottom cue
+    top = _text_height_px(size, lambda s: ProgressAnnotator().annotate(s, "SQUAT", 0.5))
+    cue = _text_height_px(size, lambda s: CueAnnotator().annotate(s, "SLOW DOWN"))
+    if size == (360, 640):
+        assert top >= 10 and cue >= 16  # the top line was 7-8 px tall on a phone video
+    else:
+        assert top >= 24 and cue >= 40
+
+
+def test_sizes_grow_with_the_picture_but_less_than_it():
+    small = _text_height_px((360, 640), lambda s: ProgressAnnotator().annotate(s, "SQUAT", 0.5))
+    large = _text_height_px((1920, 1080), lambda s: ProgressAnnotator().annotate(s, "SQUAT", 0.5))
+    area_ratio = (1920 * 1080) / (360 * 640)
+    assert 2.0 < large / small < area_ratio ** 0.5
+
+
+def test_legend_shows_every_colour_and_its_meaning(squat_frame):
+    scene = squat_frame.copy()
+    LegendAnnotator().annotate(scene)
+    changed = _changed(squat_frame, scene)
+    rows, cols = _rows_cols(changed)
+    assert cols.max() < 0.4 * 720 and rows.max() < 0.3 * 1280  # left, under the gauge
+    for colour, _ in ENTRIES:
+        assert np.all(scene[changed] == colour, axis=1).sum() >= 36  # a swatch of each
+    assert [text for _, text in ENTRIES] == ["close", "at tolerance", "far off", "not scored"]
+    assert UNKNOWN not in (GOOD, WARN, BAD) and max(abs(a - b) for a, b in
+                                                    zip(UNKNOWN, WARN, strict=True)) > 60
+
+
+@pytest.mark.parametrize("size", [(360, 640), (1920, 1080)], ids=["phone", "1080p"])
+def test_follow_along_figure_is_drawn_in_its_panel(size):
+    from coach.library import Library
+
+    pose = Library.open().get("lunge-and-reach").template().pose
+    follow = FollowAlong(pose)
+    width, height = size
+    scene = np.zeros((height, width, 3), np.uint8)
+    x0, y0, x1, y1 = follow.panel_box(scene)
+    assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height and x0 > width / 2
+    follow.annotate(scene, follow.index_at(0.5), "Follow")
+    rows, cols = _rows_cols(scene.any(axis=2))
+    assert rows.min() >= y0 and rows.max() < y1 and cols.min() >= x0 and cols.max() < x1
+    limbs = np.all(scene == LIMB_COLOUR, axis=2).sum()
+    spine = np.all(scene == SPINE_COLOUR, axis=2).sum()
+    assert limbs > 100 * (height / 640) and spine > 20 * (height / 640)
+    # the figure keeps one scale over the movement: frames differ, the panel does not move
+    other = np.zeros_like(scene)
+    follow.annotate(other, follow.index_at(0.0), "Follow")
+    assert not np.array_equal(scene, other)
+
+
+def test_follow_along_runs_ahead_and_loops():
+    from coach.library import Library
+
+    pose = Library.open().get("lunge-and-reach").template().pose
+    follow = FollowAlong(pose)
+    n, fps = len(pose), pose.fps
+    assert follow.index_at(None) == 0
+    assert follow.index_at(0.5) == round(0.5 * (n - 1))
+    assert follow.index_at(0.5, lead_s=0.25) == round(0.5 * (n - 1) + 0.25 * fps)
+    assert follow.index_at(1.0, lead_s=1.0) == n - 1
+    assert follow.index_looping(0.0) == 0
+    assert follow.index_looping(n / fps * 1000.0 + 1.0) == 0  # back to the start
+
+
+def test_notice_needs_its_cause_to_last():
+    notice = Notice(on_ms=1000.0, off_ms=500.0)
+    shown = [notice.update(t % 400 < 200, t) for t in range(0, 3000, 100)]  # flickering
+    assert not any(shown)
+    notice.reset()
+    shown = [notice.update(True, t) for t in range(0, 1600, 100)]
+    assert shown.index(True) == 10  # after 1 s
+    assert notice.update(False, 1600) and notice.update(False, 2000)
+    assert not notice.update(False, 2100)  # gone 500 ms later

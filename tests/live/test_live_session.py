@@ -307,3 +307,30 @@ def test_two_sessions_into_one_folder_keep_all_their_files(tmp_path, sample_path
     with HistoryStore(db) as store:
         rows = store.sessions("squat")
     assert [(r.pain_before, r.pain_after) for r in rows] == [(5, 4), (3, 2)]
+
+
+def test_processing_rate_is_shown_in_the_window_but_not_saved(sample_path):
+    class _Keep(_ScriptedKeys):
+        def __init__(self, interactive: bool) -> None:
+            super().__init__({})
+            self.interactive = interactive
+            self.frames: list[np.ndarray] = []
+
+        def show(self, scene, timestamp_ms):
+            self.frames.append(scene.copy())
+            return super().show(scene, timestamp_ms)
+
+    video, window = _Keep(False), _Keep(True)
+    source = open_source(sample_path("squats"))
+    backend = PoseBackend()
+    try:
+        Session(FrameCapture(lambda: source, live=False, first_source=source), backend.detect,
+                ExerciseCoaching(Library.open().get("squat")), SessionConfig(setup_check=False),
+                [window, video], source.fps).run()
+    finally:
+        backend.close()
+    assert len(video.frames) == len(window.frames) == 65
+    differs = np.any(window.frames[-1] != video.frames[-1], axis=2)
+    rows, cols = np.nonzero(differs)
+    assert len(rows) > 50  # the rate, drawn on the window's picture only
+    assert cols.min() > 720 * 0.75 and rows.max() < 1280 * 0.1  # top right, nothing else
