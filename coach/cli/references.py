@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from coach.cli.options import add_library_option, open_library
+from coach.errors import CoachError
 from coach.library.sheet import render_sheet
+
+#: Exit code when the person answered "no" to removing an exercise.
+EXIT_NOT_CONFIRMED = 1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,8 +41,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="a .zip path or a folder (default: NAME.zip in the current folder)")
     add_library_option(p)
     p.set_defaults(handler=run_export)
-    p = actions.add_parser("remove", help="delete an exercise from your own library")
+    p = actions.add_parser("remove", help="delete an exercise from your own library",
+                           description="Delete an exercise and its takes from your own "
+                                       "library, after asking for confirmation (--yes to not "
+                                       "ask, for scripts).")
     p.add_argument("name", help="exercise slug")
+    p.add_argument("-y", "--yes", action="store_true",
+                   help="remove without asking (needed when not run from a terminal)")
     add_library_option(p)
     p.set_defaults(handler=run_remove)
 
@@ -96,7 +106,17 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    """Remove from the writable library."""
-    folder = open_library(args).remove(args.name)
+    """Remove from the writable library, once confirmed (``--yes`` or "y" at the prompt)."""
+    library = open_library(args)
+    found = library.find_folder(args.name)
+    if found is not None and not found[1] and not args.yes:
+        if not sys.stdin.isatty():
+            raise CoachError(f"removing '{args.name}' ({found[0]}) needs confirmation: run it "
+                             "in a terminal to be asked, or pass --yes")
+        answer = input(f"Remove '{args.name}' and all its takes from {found[0]}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing removed")
+            return EXIT_NOT_CONFIRMED
+    folder = library.remove(args.name)
     print(f"removed {folder}")
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coach.library import Library
-from tests.library.library_helpers import ROOT, run_coach, tree_hash
+from tests.library.library_helpers import COACH, ROOT, run_coach, tree_hash
 
 SQUATS = "samples/tfjs_squats/pose_squats.mp4"
 
@@ -76,8 +76,38 @@ def test_export_import_remove(library_env: dict[str, str], tmp_path: Path) -> No
     assert (own / "my-squat" / "takes" / "take-001.npz").is_file()
     builtin = run_coach(["references", "remove", "squat"], library_env)
     assert builtin.returncode == 2 and "built in" in builtin.stderr
-    removed = run_coach(["references", "remove", "my-squat"], library_env)
+    unconfirmed = run_coach(["references", "remove", "my-squat"], library_env)
+    assert unconfirmed.returncode == 2 and "needs confirmation" in unconfirmed.stderr
+    assert "--yes" in unconfirmed.stderr and (own / "my-squat").is_dir()
+    declined = _in_a_terminal(["references", "remove", "my-squat"], library_env, b"n\n")
+    assert b"Remove 'my-squat'" in declined and b"nothing removed" in declined
+    assert (own / "my-squat").is_dir()
+    confirmed = _in_a_terminal(["references", "remove", "my-squat"], library_env, b"y\n")
+    assert b"removed " in confirmed and not (own / "my-squat").exists()
+    run_coach(["references", "import", str(archive), "--as", "my-squat"], library_env)
+    removed = run_coach(["references", "remove", "my-squat", "--yes"], library_env)
     assert removed.returncode == 0 and not (own / "my-squat").exists()
+
+
+def _in_a_terminal(args: list[str], env: dict[str, str], answer: bytes) -> bytes:
+    """Run ``coach`` on a pseudo-terminal, type ``answer`` once it asks; its output."""
+    import os
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: coach, with the terminal as stdin and stdout
+        os.execve(str(COACH), [str(COACH), *args], env)
+    output = b""
+    try:
+        while b"[y/N]" not in output and b"removed" not in output:
+            output += os.read(fd, 1024)
+        os.write(fd, answer)
+        while True:
+            output += os.read(fd, 1024)
+    except OSError:  # the child closed the terminal
+        pass
+    os.waitpid(pid, 0)
+    return output
 
 
 @pytest.mark.parametrize(("args", "message"), [
