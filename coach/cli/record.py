@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from coach.cli.options import add_library_option, add_model_option, open_library
+from coach.errors import CoachError
 from coach.library import (
     METADATA_FILE,
     ExerciseMeta,
@@ -84,7 +85,12 @@ def run(args: argparse.Namespace) -> int:
     raw = record_take(args.source, model_path=args.model, max_people=args.max_people,
                       countdown_s=args.countdown,
                       duration_s=args.duration, on_countdown=countdown, on_start=started)
-    take, quality = prepare_take(raw, meta.view, held=meta.is_held)
+    try:
+        take, quality = prepare_take(raw, meta.view, held=meta.is_held)
+    except CoachError as exc:  # a refusal names what was recorded
+        if str(args.source) in str(exc):
+            raise
+        raise type(exc)(f"{args.source}: {exc}") from None
     library.ensure_own(slug, meta if found is None else None)
     path = library.add_take(slug, take)
     print(f"saved take {path} ({len(take)} of {len(raw)} frames kept after trimming, "

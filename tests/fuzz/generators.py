@@ -286,7 +286,7 @@ def json_variants(rng: random.Random, bases: Bases) -> Iterator[tuple[str, bytes
         for key in keys:
             if rng.random() < 0.35:
                 yield f"{key} = {value[:20]}", _with_field(text, key, value).encode()
-    for _ in range(400):
+    for _ in range(450):
         how, damaged_bytes = damaged(rng, text.encode())
         yield f"damaged json ({how})", damaged_bytes
 
@@ -318,7 +318,7 @@ def keraal_variants(rng: random.Random, bases: Bases) -> Iterator[tuple[str, byt
     many = {str(i): {"Nose": [0.5, 0.5, 0.0]} for i in range(250_000)}
     yield "250000 frames", with_positions(many)
     text = json.dumps(base)
-    for _ in range(120):
+    for _ in range(160):
         how, damaged_bytes = damaged(rng, text.encode())
         yield f"damaged keraal ({how})", damaged_bytes
     for _ in range(40):
@@ -381,7 +381,7 @@ def video_variants(rng: random.Random, bases: Bases) -> Iterator[tuple[str, Cont
     yield "sparse 3 GB", Sparse(3 * 1024**3)
     yield "png named mp4", png(16000, 16000)
     yield "mp4 header only", bases.clip[:64]
-    for _ in range(24):
+    for _ in range(40):
         how, data = damaged(rng, bases.clip)
         yield f"damaged clip ({how})", data
 
@@ -469,6 +469,49 @@ def archive_variants(rng: random.Random, bases: Bases,
     for _ in range(40):
         how, data = damaged(rng, good)
         yield f"damaged archive ({how})", data
+
+
+# -- imported skeletons (UI-PRMD Kinect) ------------------------------------------------------
+
+UIPRMD_POSITIONS, UIPRMD_ANGLES = "m01_s01_e01_positions.txt", "m01_s01_e01_angles.txt"
+
+
+def _uiprmd_table(rows: np.ndarray) -> bytes:
+    return "\n".join(",".join(f"{v:.4f}" for v in row) for row in rows).encode() + b"\n"
+
+
+def uiprmd_variants(rng: random.Random) -> Iterator[tuple[str, dict[str, Content]]]:
+    """UI-PRMD repetitions (a positions file and its angles file, 22 joints x 3 values per
+    line), made hostile."""
+    frames = 30
+    positions = np.tile(np.r_[[0.0, 90.0, 200.0], np.tile([0.0, 10.0, 0.0], 21)], (frames, 1))
+    positions += rng.random() * np.linspace(0, 1, frames)[:, None]
+    angles = np.zeros((frames, 66))
+    good_p, good_a = _uiprmd_table(positions), _uiprmd_table(angles)
+
+    def pair(p: Content, a: Content = good_a) -> dict[str, Content]:
+        return {UIPRMD_POSITIONS: p, UIPRMD_ANGLES: a}
+
+    yield "no angles file", {UIPRMD_POSITIONS: good_p}
+    yield "angles a fifo", pair(good_p, Fifo())
+    yield "positions a fifo", pair(Fifo())
+    yield "angles a link loop", pair(good_p, Link(UIPRMD_ANGLES))
+    yield "fewer angles", pair(good_p, _uiprmd_table(angles[:10]))
+    yield "65 columns", pair(_uiprmd_table(positions[:, :65]))
+    yield "nan", pair(good_p.replace(b"10.0000", b"nan", 3))
+    yield "inf", pair(good_p.replace(b"10.0000", b"1e400", 3))
+    yield "huge offsets", pair(good_p.replace(b"10.0000", b"1e300"))
+    yield "400 digits", pair(good_p.replace(b"10.0000", b"9" * 400, 1))
+    yield "empty", pair(b"")
+    yield "not ascii", pair(good_p.replace(b"0.0000", "０".encode(), 5))
+    yield "200000 lines", pair(b"0," * 65 + b"0\n" * 200_000)
+    yield "sparse 3 GB", pair(Sparse(3 * 1024**3))
+    for _ in range(40):
+        how, data = damaged(rng, good_p)
+        yield f"damaged positions ({how})", pair(data)
+    for _ in range(20):
+        how, data = damaged(rng, good_a)
+        yield f"damaged angles ({how})", pair(good_p, data)
 
 
 # -- history databases ------------------------------------------------------------------------
@@ -640,6 +683,11 @@ def all_cases(seed: int = 14) -> list[Case]:
     cases += _file_cases("video", video_variants(rng, bases), "clip.mp4",
                          [SCORE_WORLD, ["extract", "{in}/clip.mp4", "-o", "{out}/x.npz"],
                           RECORD], rng, model=True)
+    for name, files in uiprmd_variants(rng):
+        command = rng.choice([["score", "{in}/" + UIPRMD_POSITIONS, "--exercise", "squat"],
+                              [a.replace("%s", UIPRMD_POSITIONS) for a in RECORD]])
+        cases.append(Case("skeleton", name, command, files=files,
+                          names=(UIPRMD_POSITIONS, UIPRMD_ANGLES)))
     for name, content in toml_variants(rng, bases):
         folder = {"fz/exercise.toml": content, "fz/takes/take-001.npz": bases.take_npz}
         cases.append(Case("exercise.toml", f"import: {name}",
