@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from coach.errors import InputError
 from coach.pose import FramePose, PoseSequence
 from coach.prefetch import prefetch
 from coach.sources import Frame, FrameSource, open_source
+
+log = logging.getLogger(__name__)
 
 #: Videos shorter than this many frames get no progress bar.
 PROGRESS_MIN_FRAMES = 150
@@ -41,6 +44,10 @@ def extract_from_source(source: FrameSource, backend: PoseBackend, *, stride: in
             frames.append(backend.detect(frame, image))
     if not frames:
         raise InputError(f"{source.name}: no frames could be read")
+    shortfall = getattr(source, "shortfall", None)
+    note = shortfall() if callable(shortfall) else None
+    if note:
+        log.warning("%s", note)
     return PoseSequence.from_frames(frames, fps=source.fps / stride, source=source.name,
                                     image_size=image_size)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -29,6 +30,9 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".m
 IMAGE_FOLDER_FPS = 30.0
 #: Two times closer than this (ms) name the same frame.
 SAME_FRAME_MS = 0.5
+#: A video whose decoded frames fall short of this share of the frames its container declares
+#: is reported as possibly truncated.
+TRUNCATED_SHARE = 0.98
 #: Camera indexes have at most this many digits (OpenCV counts cameras from 0).
 MAX_CAMERA_DIGITS = 3
 #: Largest frame read, in pixels (8K is 33 million): one RGB frame then takes up to 120 MB.
@@ -146,6 +150,8 @@ class VideoFileSource(_ClosingSource):
         rate = self._stream.average_rate or self._stream.guessed_rate
         self.fps = float(rate) if rate else 30.0
         self.frame_count = int(self._stream.frames) or None
+        self._decoded_count = 0
+        self._stopped_by: str | None = None
         self._stored_size = (int(self._stream.codec_context.width),
                              int(self._stream.codec_context.height))
         if self._stored_size[0] * self._stored_size[1] > MAX_FRAME_PIXELS:
@@ -224,9 +230,24 @@ class VideoFileSource(_ClosingSource):
             if index == start_index:
                 raise InputError(f"{self.path}: video data cannot be decoded ({_short(exc)})") \
                     from None
-            log.warning("%s: decoding stopped after %d frames (%s)", self.path, index, exc)
+            self._stopped_by = _short(exc)
         if index == start_index:
             raise InputError(f"{self.path}: the video holds no decodable frames")
+        if start_index == 0:
+            self._decoded_count = index
+
+    def shortfall(self) -> str | None:
+        """After reading to the end: one line when decoding stopped at damaged data or fewer
+        frames decoded than the container declares (by more than ``TRUNCATED_SHARE``), else
+        None. The reader reports it: the decoding thread's own output could be lost."""
+        decoded, declared = self._decoded_count, self.frame_count
+        short = bool(declared) and decoded < declared * TRUNCATED_SHARE
+        if not (short or self._stopped_by):
+            return None
+        of = f" of {declared}" if declared else ""
+        why = f"; {self._stopped_by}" if self._stopped_by else ""
+        return (f"{self.path}: decoding stopped after {decoded}{of} frames (the file may be "
+                f"truncated{why})")
 
     @property
     def width(self) -> int:
@@ -416,8 +437,9 @@ class CameraSource(_ClosingSource):
 
 
 def _short(exc: BaseException) -> str:
+    """An FFmpeg error in a few words: its first line, without the error number."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    return re.sub(r"\[Errno -?\d+\] ", "", text)[:160]
 
 
 def open_source(spec: str | int | Path, *, decode_threads: int | None = None

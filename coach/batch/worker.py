@@ -62,10 +62,6 @@ PROGRESS_EVERY = 25
 #: Worst moments kept per video, and the least time between two of them.
 WORST_MOMENTS, WORST_GAP_MS = 3, 1000.0
 
-#: A video whose decoded frames fall short of this share of the frames its container declares
-#: is reported as possibly truncated.
-TRUNCATED_SHARE = 0.98
-
 #: Progress callback: ("start", key) when a job begins, ("frames", n) as frames are decoded.
 Progress = Callable[[str, Any], None]
 
@@ -89,18 +85,16 @@ def _no_progress(kind: str, value: Any) -> None:
 
 
 class _CountedSource:
-    """A frame source that reports decoded frames as progress and remembers their times."""
+    """A frame source that reports decoded frames as progress."""
 
     def __init__(self, source: Any, progress: Progress) -> None:
         self._source = source
         self.name, self.fps, self.frame_count = source.name, source.fps, source.frame_count
-        self.decoded = 0
         self._progress = progress
 
     def __iter__(self) -> Iterator[Frame]:
         pending = 0
         for frame in self._source:
-            self.decoded += 1
             pending += 1
             if pending >= PROGRESS_EVERY:
                 self._progress("frames", pending)
@@ -179,7 +173,7 @@ class BatchWorker:
             self.progress("frames", len(seq))
             return seq.slice(0, None, stride) if stride > 1 else seq
         from coach.extract import extract_from_source
-        from coach.sources import open_source
+        from coach.sources import VideoFileSource, open_source
 
         if not (path.is_file() or path.is_dir()):
             raise InputError(f"{path}: no such file or folder")
@@ -187,10 +181,9 @@ class BatchWorker:
                 self._backend("image" if source.still_images else "video") as backend:
             counted = _CountedSource(source, self.progress)
             seq = extract_from_source(counted, backend, stride=stride)
-            decoded, declared = counted.decoded, source.frame_count
-            if declared and decoded < declared * TRUNCATED_SHARE:
-                self.warnings.append(f"{path}: decoding stopped after {decoded} of {declared} "
-                                     "frames (the file may be truncated)")
+            note = source.shortfall() if isinstance(source, VideoFileSource) else None
+            if note:
+                self.warnings.append(note)
         return seq
 
     def _score(self, job: Job, path: Path) -> Outcome:

@@ -179,3 +179,31 @@ def test_timeline_of_any_span_has_few_ticks() -> None:
 ])
 def test_csv_cells_never_start_a_formula(value: object, shown: object) -> None:
     assert csv_cell(value) == shown
+
+
+def test_a_result_that_cannot_be_stored_becomes_that_inputs_error(tmp_path: Path) -> None:
+    from coach.batch.jobs import Job
+    from coach.batch.runner import _store
+    from coach.batch.store import Outcome, ResultStore
+
+    job = Job("clips/a.npz", "sha", 10, "k" * 32, "squat", 1, False)
+    result = {"key": job.key, "status": "ok", "input": {"path": job.path, "name": "a.npz"},
+              "video": {"duration_s": float("inf")}}
+    stored = _store(ResultStore(tmp_path / "out"), Outcome(result), [job])
+    assert stored["status"] == "error"
+    assert stored["error"]["message"].startswith("clips/a.npz: the result cannot be stored (")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "results").write_text("a file where the folder should be")
+    stored = _store(ResultStore(tmp_path / "full"), Outcome({**result, "video": {}}), [job])
+    assert stored["status"] == "error" and "cannot be written" in stored["error"]["message"]
+
+
+@pytest.mark.slow
+def test_auto_leaves_out_a_broken_exercise(tmp_path: Path) -> None:
+    from coach.batch.references import load_references
+    from coach.library import Library
+    from tests.library.library_helpers import write_exercise
+
+    write_exercise(tmp_path / "own" / "broken", takes={"take-001.npz": b"PK\x03\x04 junk"})
+    refs = load_references(Library.open([tmp_path / "own"], env={}), "auto")
+    assert "broken" not in refs.slugs and "squat" in refs.slugs

@@ -171,7 +171,8 @@ def test_a_video_cut_short_is_scored_with_a_warning(worker: BatchWorker, tmp_pat
     result = worker.run(_job(cut)).result
     assert result["status"] == "ok", result["error"]
     assert 0 < result["video"]["frames_scored"] < 65
-    assert result["warnings"] == [f"{cut}: decoding stopped after "
-                                  f"{result['video']['frames_scored']} of 65 frames (the file "
-                                  "may be truncated)"]
+    [warning] = result["warnings"]
+    assert warning.startswith(f"{cut}: decoding stopped after "
+                              f"{result['video']['frames_scored']} of 65 frames (the file "
+                              "may be truncated")
     assert worker.run(_job(whole)).result["warnings"] == []
