@@ -13,6 +13,7 @@ from tqdm import tqdm
 from coach.batch.engines import ENGINES
 from coach.batch.runner import BatchOptions, run_batch
 from coach.cli.options import add_library_option, add_model_option
+from coach.text import printable
 
 #: Exit code when the batch ran but some inputs could not be scored.
 EXIT_SOME_FAILED = 1
@@ -77,7 +78,8 @@ class _Progress:
         elif kind == "done":
             self.videos.update(1)
             if value["status"] != "ok":
-                tqdm.write(f"coach: failed: {value['error']['message']}", file=sys.stderr)
+                tqdm.write(f"coach: failed: {printable(value['error']['message'])}",
+                           file=sys.stderr)
 
     def close(self) -> None:
         for bar in (self.frames, self.videos):
@@ -110,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
           f"{summary.failed} failed")
     for result in summary.results:
         if result["status"] != "ok":
-            print(f"  failed: {result['error']['message']}")
+            print(f"  failed: {printable(result['error']['message'])}")  # names from disk
     print(f"summary: {summary.csv_path}")
     print(f"report:  {summary.html_path}")
     return EXIT_SOME_FAILED if summary.failed else 0

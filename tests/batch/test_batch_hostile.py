@@ -207,3 +207,15 @@ def test_auto_leaves_out_a_broken_exercise(tmp_path: Path) -> None:
     write_exercise(tmp_path / "own" / "broken", takes={"take-001.npz": b"PK\x03\x04 junk"})
     refs = load_references(Library.open([tmp_path / "own"], env={}), "auto")
     assert "broken" not in refs.slugs and "squat" in refs.slugs
+
+
+def test_names_from_disk_are_printed_without_control_characters(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    (uploads / "\x1b[2J\x1b]0;owned\x07.npz").write_bytes(b"PK\x03\x04 not a recording")
+    done = _batch([str(uploads), "--exercise", FLANK, "-o", str(tmp_path / "out")],
+                  _env(tmp_path / "tmp"))
+    assert done.returncode == 1, done.stderr
+    assert "failed:" in done.stdout and "[2J ]0;owned .npz" in done.stdout
+    for text in (done.stdout, done.stderr, (tmp_path / "out" / "summary.csv").read_text()):
+        assert "\x1b[2J" not in text and "\x1b]0" not in text and "\x07" not in text
