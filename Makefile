@@ -54,7 +54,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/live_loop.py
 	$(BIN)/python bench/align_speed.py
 	$(BIN)/python bench/score_matrix.py
-	$(BIN)/python bench/fault_detection.py
+	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/batch_throughput.py
 
 # Thousands of generated corrupt and hostile inputs (landmark files, videos, image folders,

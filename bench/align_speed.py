@@ -23,12 +23,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+from clips import blank_mirrored, load_all, time_warp
 from dtaidistance import dtw_ndim
-from fault_detection import blank_mirrored, load_all, time_warp
 
 from coach.align import OnlineAligner, ReferenceModel, align
 from coach.features import SPECS, compute_features
 from coach.live_scoring import LiveScorer
+from coach.params import DEFAULT_PARAMS
 from coach.pose import PoseSequence
 from coach.template import template_from_sequence
 
@@ -70,7 +71,7 @@ def main() -> None:
     att_seq = long_take(blank_mirrored(seqs["cam03"]), FRAMES, 2)
     ref, att = compute_features(ref_seq), compute_features(att_seq)
     names = ref.names
-    tol = np.array([SPECS[n].default_tolerance for n in names])
+    tol = np.array([DEFAULT_PARAMS.tolerance(n) for n in names])
     w = np.array([SPECS[n].weight for n in names])
     model = ReferenceModel(ref.values, np.broadcast_to(tol, ref.values.shape), w)
     print(f"sequences: {FRAMES} x {FRAMES} frames, {len(names)} features")

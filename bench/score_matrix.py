@@ -16,7 +16,7 @@ import argparse
 import time
 from pathlib import Path
 
-from fault_detection import load_all
+from clips import load_all
 
 from coach.scoring import score
 from coach.template import template_from_sequence

@@ -6,8 +6,8 @@ the sign of its deviation to a short instruction naming a body part and a direct
 right are always the person's own (the pose model's labels), also when the display is
 mirrored or the person follows the reference as in a mirror.
 
-Order ("spine first"): cues are sorted by region priority (``REGION_PRIORITY``: spine,
-shoulders, neck, hips, legs, arms), then by severity (|deviation| x feature weight).
+Order: most severe first (|deviation| x feature weight), with the spine first while its cue is
+nearly as severe as the top one (``order_cues``).
 
 ``CueScheduler`` (live) shows one cue at a time: a cue appears after its deviation stays above
 ``on_threshold`` for ``confirm_ms``, stays at least ``min_display_ms``, and goes only when its
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.features import SPECS
+from coach.params import DEFAULT_PARAMS
 
 #: (feature or topic, sign of the deviation) -> text. "+" = the attempt's value is larger.
 CUE_TEXTS: dict[tuple[str, str], str] = {
@@ -68,8 +69,9 @@ CUE_TEXTS: dict[tuple[str, str], str] = {
 #: forward head too, while a forward head leaves the shoulder level alone.
 REGION_PRIORITY: tuple[str, ...] = ("spine", "shoulders", "neck", "hips", "legs", "arms")
 
-#: Deviation (tolerance units) from which a feature gets a cue.
-CUE_THRESHOLD = 1.0
+#: Live defaults, the same numbers as ``coach.params.DEFAULT_PARAMS``.
+CUE_THRESHOLD = DEFAULT_PARAMS.cue_threshold
+SPINE_PREFERENCE = DEFAULT_PARAMS.spine_preference
 
 
 @dataclass(frozen=True)
@@ -99,16 +101,30 @@ def cue(feature: str, sign: str, severity: float) -> Cue:
     return Cue((feature, sign), text, region, float(severity))
 
 
-def _rank(c: Cue, weight: float) -> tuple[int, float]:
-    priority = REGION_PRIORITY.index(c.region) if c.region in REGION_PRIORITY else len(
-        REGION_PRIORITY)
-    return priority, -c.severity * weight
+def order_cues(cues: Sequence[Cue], spine_preference: float) -> list[Cue]:
+    """Cues most severe first (severity x feature weight); the most severe spine cue comes
+    first while it is at least ``spine_preference`` times as severe as the top cue (the spine
+    matters most with back pain, but a far larger fault elsewhere must not wait behind a
+    small one of the spine). Tempo and coverage cues go after the body's."""
+    def rank(c: Cue) -> float:
+        return c.severity * (SPECS[c.feature].weight if c.feature in SPECS else 1.0)
+
+    body = sorted((c for c in cues if c.region in REGION_PRIORITY),
+                  key=lambda c: (-rank(c), REGION_PRIORITY.index(c.region)))
+    rest = [c for c in cues if c.region not in REGION_PRIORITY]
+    spine = [c for c in body if c.region == "spine"]
+    if body and spine and spine[0] is not body[0] \
+            and rank(spine[0]) >= spine_preference * rank(body[0]):
+        body.remove(spine[0])
+        body.insert(0, spine[0])
+    return body + rest
 
 
 def cues_for_deviation(names: Sequence[str], deviation: np.ndarray,
                        weights: np.ndarray | Mapping[str, float] | None = None,
-                       threshold: float = CUE_THRESHOLD) -> list[Cue]:
-    """Cues for signed deviations (F,) in tolerance units, spine first, then by severity.
+                       threshold: float = CUE_THRESHOLD,
+                       spine_preference: float = SPINE_PREFERENCE) -> list[Cue]:
+    """Cues for signed deviations (F,) in tolerance units, ordered by ``order_cues``.
 
     NaN deviations give no cue. ``weights`` (F,) or by name (default: the catalogue's). A
     feature weighing less than 1 (axial twist, elbows: they differ between camera angles)
@@ -123,14 +139,12 @@ def cues_for_deviation(names: Sequence[str], deviation: np.ndarray,
         w = [float(weights.get(n, SPECS[n].weight)) for n in names]
     else:
         w = list(np.asarray(weights, dtype=np.float64))
-    ranked = []
+    found = []
     for name, d, wf in zip(names, dev, w, strict=True):
         severity = abs(d) * min(1.0, wf)
         if np.isfinite(d) and severity >= threshold and wf > 0:
-            c = cue(name, "+" if d > 0 else "-", severity)
-            ranked.append((_rank(c, wf), c))
-    ranked.sort(key=lambda item: item[0])
-    return [c for _, c in ranked]
+            found.append(cue(name, "+" if d > 0 else "-", severity))
+    return order_cues(found, spine_preference)
 
 
 class CueScheduler:

@@ -26,17 +26,11 @@ Sign conventions (left and right are the person's own, as labelled by the pose m
 - <side>_shoulder_deg: angle hip-shoulder-elbow, 0 = arm along the trunk, 180 = overhead.
 - <side>_elbow_deg, <side>_hip_deg, <side>_knee_deg: included angle, 180 = straight.
 
-Measured on the real sample clips with the bundled model: the pose2sim movement filmed by
-four cameras, each of views 2-4 against view 1, frame by frame, mean absolute difference
-(degrees): spine curve 2-3, lateral bend 4-9, hip level 3-9, shoulder level 3-12, trunk
-flexion 5-14, neck flexion 11, neck lateral 9-15, hip angles 5-18, shoulder angles 9-14, axial
-twist 8-26, elbows 7-22, knees 10-19. The first group (spine, neck, levels) is marked
-``view_robust`` and weighs more by default; joints and twist want a reference filmed from a
-similar angle. The one-take tolerances (``default_tolerance``) are set so that the faults
-of ``bench/fault_detection.py`` (10-30 deg leans, 5-8 cm raised shoulder) exceed them when
-the attempt is filmed from the reference's angle: 6 deg for shoulder and hip level, 8 for
-lateral bend, 10 for trunk flexion and spine curve, 12 for the neck, 20-25 for joints and
-twist.
+The ``view_robust`` features (spine, neck, levels) agree within about 10 deg between camera
+views of the same movement and weigh more by default; joints and twist want a reference filmed
+from a similar angle. Lateral features are measured out of the body's sagittal plane, so they
+stay continuous through a forward fold past horizontal. Tolerances and every other tuned
+number live in ``coach.params``.
 
 "Up" is estimated from the first still second (ankles -> hips, perpendicular to the hip
 line); DESIGN.md measured such estimates within 3-8 deg of gravity on the pose2sim clips,
@@ -44,8 +38,8 @@ whose cameras pitch 18-23 deg. One of them also rolls 23 deg: its estimate leans
 from the camera's axis, so estimates up to ``MAX_UP_TILT_DEG`` = 50 deg are trusted.
 
 Whole-body left-right mirrored frames (the model sometimes flips the whole body, depth
-included) are found as jumps of the body's facing direction above ``MIRROR_JUMP_DEG`` between
-consecutive frames; the frames on the minority side of such jumps become NaN.
+included) are frames whose facing direction jumps away from the frames around them
+(``mirrored_frames``); they become NaN.
 """
 
 from __future__ import annotations
@@ -57,6 +51,7 @@ from functools import lru_cache
 import numpy as np
 
 from coach.landmarks import REGIONS, Landmark, midpoint
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence
 
 log = logging.getLogger(__name__)
@@ -70,8 +65,6 @@ CAMERA_UP.setflags(write=False)
 MAX_UP_TILT_DEG = 50.0
 #: Seconds of the start used to estimate "up" (the person standing or sitting still).
 UP_WINDOW_S = 1.0
-#: A jump of the facing direction above this between consecutive frames marks a mirrored frame.
-MIRROR_JUMP_DEG = 60.0
 #: Ankles must be at least this visible to use ankles -> shoulders as the vertical.
 ANKLE_VISIBILITY = 0.5
 
@@ -83,8 +76,6 @@ class FeatureSpec:
     region: one of ``coach.landmarks.REGIONS``.
     view_robust: agrees within about 10 deg across camera views (measured, see module doc).
     planes: planes in which it is computed ("world", "image").
-    default_tolerance: deviation (in ``unit``) that counts as "at the edge" when a reference
-        has one take; ``min_tolerance`` is the floor for spreads from several takes.
     weight: default weight in alignment and scoring.
     mirror_name, mirror_sign: the feature's value in the mirror image is
         ``mirror_sign * value`` of ``mirror_name`` (left/right twins swap, signed lateral
@@ -99,8 +90,6 @@ class FeatureSpec:
     description: str
     view_robust: bool
     planes: tuple[str, ...]
-    default_tolerance: float
-    min_tolerance: float
     weight: float
     mirror_name: str
     mirror_sign: float
@@ -114,20 +103,20 @@ _WORLD = ("world",)
 
 
 def _spec(name: str, region: str, sign: str, description: str, robust: bool,
-          planes: tuple[str, ...], tol: float, weight: float, mirror_name: str | None,
+          planes: tuple[str, ...], weight: float, mirror_name: str | None,
           mirror_sign: float, landmarks: tuple[Landmark, ...]) -> FeatureSpec:
-    return FeatureSpec(name, "deg", region, sign, description, robust, planes, tol, tol / 2.0,
-                       weight, mirror_name or name, mirror_sign, landmarks)
+    return FeatureSpec(name, "deg", region, sign, description, robust, planes, weight,
+                       mirror_name or name, mirror_sign, landmarks)
 
 
-def _sides(joint: str, region: str, sign: str, description: str, tol: float, weight: float,
+def _sides(joint: str, region: str, sign: str, description: str, weight: float,
            landmarks: tuple[str, str, str]) -> tuple[FeatureSpec, FeatureSpec]:
     """The left and right feature of a joint angle (mirror twins of each other)."""
     specs = []
     for side, other in (("left", "right"), ("right", "left")):
         lms = tuple(L[f"{side.upper()}_{p}"] for p in landmarks)
         specs.append(_spec(f"{side}_{joint}_deg", region, sign, f"{description}, {side} side",
-                           False, _BOTH, tol, weight, f"{other}_{joint}_deg", 1.0, lms))
+                           False, _BOTH, weight, f"{other}_{joint}_deg", 1.0, lms))
     return specs[0], specs[1]
 
 
@@ -135,34 +124,34 @@ def _sides(joint: str, region: str, sign: str, description: str, tol: float, wei
 FEATURES: tuple[FeatureSpec, ...] = (
     _spec("trunk_flexion_deg", "spine", "+ = bending forward",
           "Trunk (mid-hip to mid-shoulder) against vertical, sagittal plane", True, _WORLD,
-          10.0, 2.0, None, 1.0, _TRUNK),
+          2.0, None, 1.0, _TRUNK),
     _spec("lateral_bend_deg", "spine", "+ = leaning to the person's left",
-          "Trunk against vertical, frontal plane", True, _BOTH, 8.0, 2.0, None, -1.0, _TRUNK),
+          "Trunk against vertical, frontal plane", True, _BOTH, 2.0, None, -1.0, _TRUNK),
     _spec("axial_twist_deg", "spine", "+ = chest turned to the person's left",
-          "Shoulder line against hip line about the vertical", False, _WORLD, 20.0, 0.5,
+          "Shoulder line against hip line about the vertical", False, _WORLD, 0.5,
           None, -1.0, _TRUNK),
     _spec("spine_curve_deg", "spine", "0 = ears, shoulders, hips in line; + = curved",
           "Angle at the hips between shoulders and ears (ears - shoulders - hips)", True, _WORLD,
-          10.0, 1.0, None, 1.0, _NECK),
+          1.0, None, 1.0, _NECK),
     _spec("neck_flexion_deg", "neck", "+ = head forward of the trunk line",
           "Neck (mid-shoulder to mid-ear) relative to the trunk, sagittal plane", True, _WORLD,
-          12.0, 1.0, None, 1.0, _NECK),
+          1.0, None, 1.0, _NECK),
     _spec("neck_lateral_deg", "neck", "+ = head tilted to the person's left",
-          "Neck relative to the trunk, frontal plane", True, _BOTH, 12.0, 1.0, None, -1.0,
+          "Neck relative to the trunk, frontal plane", True, _BOTH, 1.0, None, -1.0,
           _NECK),
     _spec("shoulder_level_deg", "shoulders", "+ = left shoulder higher",
-          "Shoulder line (right to left) against horizontal", True, _BOTH, 6.0, 1.5, None,
+          "Shoulder line (right to left) against horizontal", True, _BOTH, 1.5, None,
           -1.0, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
     *_sides("shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
-            "Angle hip-shoulder-elbow", 20.0, 0.7, ("HIP", "SHOULDER", "ELBOW")),
+            "Angle hip-shoulder-elbow", 0.7, ("HIP", "SHOULDER", "ELBOW")),
     _spec("hip_level_deg", "hips", "+ = left hip higher",
-          "Hip line (right to left) against horizontal", True, _BOTH, 6.0, 1.0, None, -1.0,
+          "Hip line (right to left) against horizontal", True, _BOTH, 1.0, None, -1.0,
           (L.LEFT_HIP, L.RIGHT_HIP)),
-    *_sides("hip", "hips", "180 = straight", "Angle shoulder-hip-knee", 20.0, 0.8,
+    *_sides("hip", "hips", "180 = straight", "Angle shoulder-hip-knee", 0.8,
             ("SHOULDER", "HIP", "KNEE")),
-    *_sides("elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist", 25.0, 0.4,
+    *_sides("elbow", "arms", "180 = straight", "Angle shoulder-elbow-wrist", 0.4,
             ("SHOULDER", "ELBOW", "WRIST")),
-    *_sides("knee", "legs", "180 = straight", "Angle hip-knee-ankle", 20.0, 0.6,
+    *_sides("knee", "legs", "180 = straight", "Angle hip-knee-ankle", 0.6,
             ("HIP", "KNEE", "ANKLE")),
 )
 
@@ -271,6 +260,20 @@ def body_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, forward
 
 
+def _wrapped_deg(angle: np.ndarray) -> np.ndarray:
+    """Angles (degrees) brought into [-180, 180)."""
+    return (angle + 180.0) % 360.0 - 180.0
+
+
+def _out_of_plane_deg(v: np.ndarray, normal: np.ndarray, *in_plane: np.ndarray) -> np.ndarray:
+    """Angle (degrees, -90..90) of vectors v (..., D) out of the plane spanned by the unit
+    vectors ``in_plane`` (each (D,) or (..., D)), towards ``normal``. Continuous whichever way
+    v points inside that plane: a lean to the side stays a lean to the side through a forward
+    fold past horizontal, where an angle measured against the vertical alone would wrap."""
+    along = np.sqrt(sum(_dot(v, a) ** 2 for a in in_plane))
+    return np.degrees(np.arctan2(_dot(v, normal), along))
+
+
 def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     """World-plane feature columns from world landmarks p (T, 33, 3) and unit up (3,)."""
     left, fwd = body_axes(p, up)
@@ -281,7 +284,7 @@ def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     neck = mid_ear - mid_sh
     t_up, n_up = _dot(trunk, up), _dot(neck, up)
     flex = np.degrees(np.arctan2(_dot(trunk, fwd), t_up))
-    lat = np.degrees(np.arctan2(_dot(trunk, left), t_up))
+    lat = _out_of_plane_deg(trunk, left, up, fwd)
     sh = p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER]
     hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
     sh_h = sh - _dot(sh, up)[:, None] * up
@@ -292,8 +295,8 @@ def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
         "lateral_bend_deg": lat,
         "axial_twist_deg": twist,
         "spine_curve_deg": _angle_between(trunk, mid_ear - mid_hip),
-        "neck_flexion_deg": np.degrees(np.arctan2(_dot(neck, fwd), n_up)) - flex,
-        "neck_lateral_deg": np.degrees(np.arctan2(_dot(neck, left), n_up)) - lat,
+        "neck_flexion_deg": _wrapped_deg(np.degrees(np.arctan2(_dot(neck, fwd), n_up)) - flex),
+        "neck_lateral_deg": _out_of_plane_deg(neck, left, up, fwd) - lat,
         "shoulder_level_deg": np.degrees(np.arctan2(_dot(sh, up), np.linalg.norm(sh_h, axis=-1))),
         "hip_level_deg": np.degrees(np.arctan2(_dot(hp, up), np.linalg.norm(hp_h, axis=-1))),
     }
@@ -320,12 +323,12 @@ def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:
     left[left[:, 0] == 0] = np.nan
     trunk = midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - midpoint(p, L.LEFT_HIP, L.RIGHT_HIP)
     neck = midpoint(p, L.LEFT_EAR, L.RIGHT_EAR) - midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    lat = np.degrees(np.arctan2(_dot(trunk, left), _dot(trunk, up)))
+    lat = _out_of_plane_deg(trunk, left, up)
     sh = p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER]
     hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
     out = {
         "lateral_bend_deg": lat,
-        "neck_lateral_deg": np.degrees(np.arctan2(_dot(neck, left), _dot(neck, up))) - lat,
+        "neck_lateral_deg": _out_of_plane_deg(neck, left, up) - lat,
         "shoulder_level_deg": np.degrees(np.arctan2(_dot(sh, up), np.abs(sh[:, 0]))),
         "hip_level_deg": np.degrees(np.arctan2(_dot(hp, up), np.abs(hp[:, 0]))),
     }
@@ -439,29 +442,38 @@ def facing_deg(world_xyz: np.ndarray, up: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(_dot(fwd, e2), _dot(fwd, e1)))
 
 
-def mirrored_frames(world_xyz: np.ndarray, up: np.ndarray,
-                    jump_deg: float = MIRROR_JUMP_DEG) -> np.ndarray:
-    """(T,) bool: frames on the minority side of facing-direction jumps above ``jump_deg``.
+def mirrored_frames(world_xyz: np.ndarray, up: np.ndarray, timestamps_ms: np.ndarray,
+                    params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
+    """(T,) bool: frames whose facing direction jumps more than ``params.mirror_jump_deg``
+    away from the frames around them (``params.mirror_window_s`` either side, the frame itself
+    left out): what the pose model does when it mirrors the whole body.
 
-    The facing direction is followed across frames with a person; each jump toggles between
-    two states, and the state holding fewer frames is taken as the model's mirrored output.
+    Each frame is judged against its own neighbourhood, so one glitch drops that frame alone
+    and the frames after it are kept; a person turning round turns gradually and stays with
+    the frames around.
     """
-    heading = facing_deg(world_xyz, up)
-    valid = np.flatnonzero(np.isfinite(heading))
+    heading = np.radians(facing_deg(world_xyz, up))
+    ok = np.isfinite(heading)
     out = np.zeros(len(heading), dtype=bool)
-    if valid.size < 2:
+    if ok.sum() < 2:
         return out
-    h = heading[valid]
-    jumps = heading_change_deg(h[:-1], h[1:]) > jump_deg
-    if not jumps.any():
-        return out
-    state = np.concatenate([[0], np.cumsum(jumps) % 2])
-    minority = 1 if (state == 1).sum() <= (state == 0).sum() else 0
-    out[valid[state == minority]] = True
+    cos = np.concatenate([[0.0], np.cumsum(np.where(ok, np.cos(heading), 0.0))])
+    sin = np.concatenate([[0.0], np.cumsum(np.where(ok, np.sin(heading), 0.0))])
+    half = params.mirror_window_s * 1000.0
+    lo = np.searchsorted(timestamps_ms, timestamps_ms - half, side="left")
+    hi = np.searchsorted(timestamps_ms, timestamps_ms + half, side="right")
+    own_c, own_s = np.where(ok, np.cos(heading), 0.0), np.where(ok, np.sin(heading), 0.0)
+    around_c = cos[hi] - cos[lo] - own_c
+    around_s = sin[hi] - sin[lo] - own_s
+    has_around = np.hypot(around_c, around_s) > 1e-9
+    around = np.degrees(np.arctan2(around_s, around_c))
+    jump = heading_change_deg(np.degrees(heading), around)
+    out[ok & has_around] = jump[ok & has_around] > params.mirror_jump_deg
     return out
 
 
-def whole_body_mirrored(seq: PoseSequence) -> np.ndarray:
+def whole_body_mirrored(seq: PoseSequence, params: ScoringParams = DEFAULT_PARAMS
+                        ) -> np.ndarray:
     """(T,) bool: frames detected facing the wrong way as a whole (what ``compute_features``
     drops); all False without world landmarks."""
     if not seq.has_world or not len(seq):
@@ -469,11 +481,12 @@ def whole_body_mirrored(seq: PoseSequence) -> np.ndarray:
     world = finite_points(seq.world_xyz)
     up = _unit(np.asarray(estimate_up(world, seq.visibility, seq.timestamps_ms),
                           dtype=np.float64))
-    return mirrored_frames(world, up)
+    return mirrored_frames(world, up, seq.timestamps_ms, params)
 
 
 def compute_features(seq: PoseSequence, up: np.ndarray | None = None,
-                     drop_mirrored: bool = True) -> FeatureTrack:
+                     drop_mirrored: bool = True,
+                     params: ScoringParams = DEFAULT_PARAMS) -> FeatureTrack:
     """Features of every frame of ``seq``.
 
     World plane when ``seq.has_world``, else image plane. ``up`` (3,) overrides the vertical
@@ -487,7 +500,8 @@ def compute_features(seq: PoseSequence, up: np.ndarray | None = None,
             up = estimate_up(world, seq.visibility, ts)
         up = _unit(np.asarray(up, dtype=np.float64))
         cols = _world_values(world, up)
-        mirrored = mirrored_frames(world, up) if drop_mirrored and len(seq) else None
+        mirrored = mirrored_frames(world, up, ts, params) if drop_mirrored and len(seq) \
+            else None
         plane = "world"
     else:
         names = feature_names("image")

@@ -1,7 +1,7 @@
 """Live scoring, one camera frame at a time, at a cost per frame independent of session length.
 
 ``LiveScorer.update(frame)``: mirrored-frame check on the raw frame (a facing jump above
-``MIRROR_JUMP_DEG`` from the last accepted frame; a new facing that lasts
+``ScoringParams.mirror_jump_deg`` from the last accepted frame; a new facing that lasts
 ``MIRROR_ACCEPT_MS`` is accepted as a real turn) -> One Euro smoothing -> features of the
 frame (world plane when both the frame and the template have world landmarks, else image
 plane) -> online alignment (where in the reference the person is) -> deviation per feature
@@ -34,7 +34,6 @@ from coach.align import OnlineAligner, ReferenceModel
 from coach.cues import Cue, CueScheduler, cues_for_deviation
 from coach.errors import NotEnoughPoseError
 from coach.features import (
-    MIRROR_JUMP_DEG,
     UpWindow,
     facing_deg,
     feature_names,
@@ -44,8 +43,16 @@ from coach.features import (
 )
 from coach.live.recorder import PoseRecorder
 from coach.numbers import finite_or_none
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence
-from coach.scoring import ScoreReport, deviation, frame_scores, region_masks, score
+from coach.scoring import (
+    ScoreReport,
+    deviation,
+    frame_scores,
+    region_masks,
+    score,
+    start_shift,
+)
 from coach.smoothing import LandmarkSmoother
 from coach.template import Template
 
@@ -102,16 +109,22 @@ class LiveScorer:
 
     mirror: compare with the reference's mirror image (the person follows as in a mirror).
     image_size: (width, height) of the camera frames, for image-plane angles.
+    params: the scorer's tuned numbers (the same as ``summary()`` scores with).
+
+    As offline, the reference is moved to the person's own start posture: the median of their
+    first ``params.start_window_s`` of scored frames (fixed from then on).
     """
 
     def __init__(self, template: Template, mirror: bool = False,
-                 image_size: tuple[int, int] | None = None, source: str = "live") -> None:
+                 image_size: tuple[int, int] | None = None, source: str = "live",
+                 params: ScoringParams = DEFAULT_PARAMS) -> None:
         self.template = template
+        self.params = params
         self.mirror = bool(mirror)
         self.image_size = image_size
         self.source = source
         self._smoother = LandmarkSmoother()
-        self._scheduler = CueScheduler()
+        self._scheduler = CueScheduler(on_threshold=params.cue_threshold)
         self._aligners: dict[str, _PlaneSetup] = {}
         self._recorder = PoseRecorder(None, self.source, self.image_size)
         self._up = UpWindow()
@@ -125,6 +138,8 @@ class LiveScorer:
         self._recorder.clear()
         self._up.reset()
         self._heading: float | None = None
+        self._start: list[tuple[float, np.ndarray, np.ndarray]] = []
+        self._shift: np.ndarray | None = None
         self._flip_since: float | None = None
         self._last: LiveFrame | None = None
 
@@ -149,7 +164,7 @@ class LiveScorer:
         if self._heading is None:
             self._heading = heading
             return False
-        if heading_change_deg(self._heading, heading) <= MIRROR_JUMP_DEG:
+        if heading_change_deg(self._heading, heading) <= self.params.mirror_jump_deg:
             self._heading, self._flip_since = heading, None
             return False
         if self._flip_since is None:
@@ -192,18 +207,39 @@ class LiveScorer:
         values, conf = values[cols], conf[cols]
         if not np.isfinite(values).any():
             return self._unscored(ts)
-        j, _ = aligner.update(values, conf, ts)
-        z, w = deviation(values[None], conf[None], tmpl, np.zeros(1, np.int64), np.array([j]))
-        region_score, _, total = frame_scores(z, w, masks)
+        # as if from the reference's start, once the person's own start is known
+        j, _ = aligner.update(values - (0.0 if self._shift is None else self._shift), conf, ts)
+        shift = self._start_shift(values, tmpl.mean[j], ts, tmpl)
+        z, w = deviation(values[None], conf[None], tmpl, np.zeros(1, np.int64), np.array([j]),
+                         shift)
+        region_score, _, total = frame_scores(z, w, masks, self.params)
         dev = z[0]
         regions = {r: finite_or_none(v[0]) for r, v in region_score.items()}
         frame_score = finite_or_none(total[0])
-        shown = self._scheduler.update(cues_for_deviation(tmpl.feature_names, dev, weights), ts)
+        shown = self._scheduler.update(cues_for_deviation(
+            tmpl.feature_names, dev, weights, self._scheduler.off_threshold,
+            self.params.spine_preference), ts)
         dev.setflags(write=False)
         out = LiveFrame(ts, frame_score is not None, frame_score, MappingProxyType(regions), dev,
                         j, aligner.progress, shown, aligner.repetitions)
         self._last = out
         return out
+
+    def _start_shift(self, values: np.ndarray, matched: np.ndarray, ts: float,
+                     tmpl: Template) -> np.ndarray:
+        """The reference's move to the person's start posture (``coach.scoring.start_shift``)
+        from the frames so far and their matched moments, fixed once they span
+        ``params.start_window_s``."""
+        if self._shift is None:
+            self._start.append((ts, values, matched))
+            times = np.array([t for t, _, _ in self._start])
+            shift = start_shift(np.stack([v for _, v, _ in self._start]),
+                                np.stack([m for _, _, m in self._start]), times,
+                                tmpl.feature_names, self.params)
+            if ts - times[0] < self.params.start_window_s * 1000.0:
+                return shift
+            self._shift, self._start = shift, []
+        return self._shift
 
     @property
     def frames_kept(self) -> int:
@@ -223,4 +259,4 @@ class LiveScorer:
         if len(self._recorder) < 2:
             raise NotEnoughPoseError(f"{self.source}: {len(self._recorder)} frame(s) with a "
                                      "person, not enough pose to score")
-        return score(self.recording(), self.template, mirror=self.mirror)
+        return score(self.recording(), self.template, mirror=self.mirror, params=self.params)

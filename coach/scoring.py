@@ -51,6 +51,7 @@ the person's own. ``mirror="auto"`` scores both ways and keeps the better.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Literal
@@ -58,52 +59,38 @@ from typing import Literal
 import numpy as np
 
 from coach.align import DEFAULT_BAND, OnlineAligner, ReferenceModel, align
-from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation
+from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation, order_cues
 from coach.errors import InputError, NotEnoughPoseError
-from coach.features import SPECS
+from coach.features import (
+    SPECS,
+    estimate_up,
+    facing_deg,
+    finite_points,
+    heading_change_deg,
+)
 from coach.landmarks import NUM_LANDMARKS, REGIONS
 from coach.numbers import rounded
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
 from coach.template import Template, prepare_sequence, template_from_sequence
 
 log = logging.getLogger(__name__)
 
-#: Deviation (tolerance units) at which a feature's score falls to exp(-1/2) ~ 61.
-SCORE_SOFTNESS = 1.5
-#: Coverage of the reference from which an attempt is not marked down for stopping early.
-COVERAGE_FULL = 0.85
-#: Fewest usable frames an attempt or a reference needs.
-MIN_FRAMES = 2
-#: Tempo ratio band read as "about the reference's pace".
-TEMPO_SAME = (0.8, 1.25)
-#: From this tempo ratio on, "Slow down" comes right after the spine cues (below it, after
-#: the posture cues).
-TEMPO_RUSHED = 1.5
-#: Tempo penalty per squared doubling outside ``TEMPO_SAME``: rushing costs more than slowness
-#: (the exercises are slow); twice as fast costs about 5%, half as fast about 2%.
-TEMPO_PENALTY_FAST, TEMPO_PENALTY_SLOW = 0.12, 0.05
-#: A feature gets a cue when out of tolerance in at least this fraction of the weighted frames.
-CUE_MIN_FRACTION = 0.25
-#: Most cues a report lists.
-MAX_CUES = 5
-#: Worst moments: how many, and how far apart (ms).
-WORST_COUNT, WORST_GAP_MS = 3, 1000.0
-
-
-def feature_score(deviation: np.ndarray) -> np.ndarray:
+def feature_score(deviation: np.ndarray, params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
     """Per-feature score 0-100 for deviations in tolerance units (NaN stays NaN)."""
-    z = np.asarray(deviation, dtype=np.float64) / SCORE_SOFTNESS
+    z = np.asarray(deviation, dtype=np.float64) / params.score_softness
     return 100.0 * np.exp(-0.5 * z * z)
 
 
-def tempo_factor(ratio: float) -> float:
+def tempo_factor(ratio: float, params: ScoringParams = DEFAULT_PARAMS) -> float:
     """Multiplier in (0, 1] for a tempo ratio (attempt speed / reference speed)."""
+    low, high = params.tempo_same
     if not np.isfinite(ratio) or ratio <= 0:
         return 1.0
-    if ratio > TEMPO_SAME[1]:
-        return float(np.exp(-TEMPO_PENALTY_FAST * np.log2(ratio / TEMPO_SAME[1]) ** 2))
-    if ratio < TEMPO_SAME[0]:
-        return float(np.exp(-TEMPO_PENALTY_SLOW * np.log2(TEMPO_SAME[0] / ratio) ** 2))
+    if ratio > high:
+        return float(np.exp(-params.tempo_penalty_fast * np.log2(ratio / high) ** 2))
+    if ratio < low:
+        return float(np.exp(-params.tempo_penalty_slow * np.log2(low / ratio) ** 2))
     return 1.0
 
 
@@ -112,7 +99,8 @@ def region_masks(names: tuple[str, ...]) -> dict[str, np.ndarray]:
     return {r: np.array([SPECS[n].region == r for n in names]) for r in REGIONS}
 
 
-def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray]
+def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray],
+                 params: ScoringParams = DEFAULT_PARAMS
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Scores of N frames from deviations z (N, F) (tolerance units) and weights w (N, F).
 
@@ -126,7 +114,7 @@ def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray]
         den = wz[:, m].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             rms = np.sqrt(np.where(den > 0, (wz[:, m] * z2[:, m]).sum(axis=1) / den, np.nan))
-        region_score[r], region_weight[r] = feature_score(rms), den
+        region_score[r], region_weight[r] = feature_score(rms, params), den
     scores = np.stack([region_score[r] for r in masks], axis=1)
     weights = np.stack([region_weight[r] for r in masks], axis=1)
     return region_score, region_weight, np.asarray(weighted_mean(scores, weights, axis=1))
@@ -244,13 +232,13 @@ class ScoreReport:
         return "\n".join(lines)
 
 
-def tempo_words(ratio: float) -> str:
+def tempo_words(ratio: float, params: ScoringParams = DEFAULT_PARAMS) -> str:
     """The tempo ratio in words."""
     if not np.isfinite(ratio):
         return "unknown"
-    if TEMPO_SAME[0] <= ratio <= TEMPO_SAME[1]:
+    if params.tempo_same[0] <= ratio <= params.tempo_same[1]:
         return f"about the reference's pace ({ratio:.2f}x)"
-    if ratio > TEMPO_SAME[1]:
+    if ratio > params.tempo_same[1]:
         return f"faster than the reference ({ratio:.2f}x its speed)"
     return f"slower than the reference ({ratio:.2f}x its speed)"
 
@@ -268,38 +256,38 @@ def _check_sequence(seq: object, role: str) -> PoseSequence:
 
 
 def _offline_cues(names: tuple[str, ...], z: np.ndarray, w: np.ndarray,
-                  weights: np.ndarray) -> list[Cue]:
-    """Cues from a whole attempt: features out of tolerance in a good part of the frames
-    (deviations of features weighing less than 1 count that much less, as live)."""
+                  weights: np.ndarray, params: ScoringParams) -> list[Cue]:
+    """Cues from a whole attempt: features out of tolerance (``params.cue_threshold``) in a
+    good part of the weighted frames (deviations of features weighing less than 1 count that
+    much less, as live), most severe first (``coach.cues.order_cues``)."""
     found = []
     for f, name in enumerate(names):
         col, wf = z[:, f] * min(1.0, float(weights[f])), w[:, f]
         ok = np.isfinite(col) & (wf > 0)
         if not ok.any():
             continue
-        out = ok & (np.abs(col) >= 1.0)
+        out = ok & (np.abs(col) >= params.cue_threshold)
         fraction = wf[out].sum() / wf[ok].sum()
-        if fraction < CUE_MIN_FRACTION:
+        if fraction < params.cue_min_fraction:
             continue
         signed = float(np.average(col[out], weights=wf[out]))
-        if abs(signed) < 1.0:
-            continue
         found.append(cue(name, "+" if signed > 0 else "-", fraction * abs(signed)))
-    return sorted(found, key=lambda c: (REGION_PRIORITY.index(c.region),
-                                        -c.severity * SPECS[c.feature].weight))
+    return order_cues(found, params.spine_preference)
 
 
 def _worst(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.ndarray],
-           names: tuple[str, ...], z: np.ndarray, weights: np.ndarray) -> tuple[Moment, ...]:
+           names: tuple[str, ...], z: np.ndarray, weights: np.ndarray,
+           params: ScoringParams) -> tuple[Moment, ...]:
     order = np.argsort(np.where(np.isfinite(frame_score), frame_score, np.inf))
     picked: list[Moment] = []
     for i in order:
-        if len(picked) >= WORST_COUNT or not np.isfinite(frame_score[i]):
+        if len(picked) >= params.worst_count or not np.isfinite(frame_score[i]):
             break
-        if frame_score[i] >= 90.0 or any(abs(ts[i] - m.timestamp_ms) < WORST_GAP_MS
+        if frame_score[i] >= 90.0 or any(abs(ts[i] - m.timestamp_ms) < params.worst_gap_ms
                                          for m in picked):
             continue
-        cands = cues_for_deviation(names, z[i], weights)
+        cands = cues_for_deviation(names, z[i], weights, params.cue_threshold,
+                                   params.spine_preference)
         if cands:
             region, what = cands[0].region, cands[0].text
         else:
@@ -308,6 +296,79 @@ def _worst(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.n
             what = "close to the reference"
         picked.append(Moment(float(ts[i]), region, what, float(frame_score[i])))
     return tuple(picked)
+
+
+def start_shift(attempt_values: np.ndarray, reference_values: np.ndarray, ts: np.ndarray,
+                names: tuple[str, ...], params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
+    """(F,) how far the reference is moved to the person's own start posture: the median
+    difference between the attempt's frames (K, F) at times ``ts`` (K,) and the reference
+    moments matched to them (K, F), over the attempt's first ``params.start_window_s``, up to
+    ``params.start_allowance_deg`` per feature (0 where unknown). Matched moments, not clock
+    time, so a slower start is not read as another posture; a build or a camera angle is not a
+    fault, while a lean beyond the allowance still is."""
+    first = ts <= ts[0] + params.start_window_s * 1000.0 if len(ts) else np.zeros(0, bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns stay NaN
+        diff = np.nanmedian(attempt_values[first] - reference_values[first], axis=0) \
+            if first.any() else np.full(len(names), np.nan)
+    allow = np.array([params.start_allowance_deg.get(n, 0.0) for n in names])
+    return np.where(np.isfinite(diff), np.clip(diff, -allow, allow), 0.0)
+
+
+def jitter_deg(values: np.ndarray) -> np.ndarray:
+    """(F,) frame-to-frame noise of each feature of (T, F) values: the robust spread of second
+    differences (which cancel smooth movement) scaled to one frame's noise (NaN if unknown)."""
+    if len(values) < 3:
+        return np.full(values.shape[1], np.nan)
+    second = np.abs(values[2:] - 2.0 * values[1:-1] + values[:-2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns stay NaN
+        return 1.4826 * np.nanmedian(second, axis=0) / np.sqrt(6.0)
+
+
+def _heading_deg(world_xyz: np.ndarray, up: np.ndarray, ts: np.ndarray,
+                 window_s: float) -> float:
+    """Circular mean of the facing direction (degrees, camera axes) over the first
+    ``window_s`` seconds; NaN when unknown."""
+    first = ts <= ts[0] + window_s * 1000.0 if len(ts) else np.zeros(0, dtype=bool)
+    h = np.radians(facing_deg(world_xyz[first], up))
+    h = h[np.isfinite(h)]
+    if not h.size:
+        return float("nan")
+    return float(np.degrees(np.arctan2(np.sin(h).mean(), np.cos(h).mean())))
+
+
+def view_difference_deg(attempt: PoseSequence, up: np.ndarray | None, template: Template,
+                        params: ScoringParams = DEFAULT_PARAMS) -> float:
+    """How far round the person the attempt's camera stands from the reference's (degrees,
+    0-180), from the facing directions at their starts; 0 when unknown (image plane)."""
+    if up is None or attempt.world_xyz is None or template.pose.world_xyz is None:
+        return 0.0
+    pose = template.pose
+    ref_up = estimate_up(finite_points(pose.world_xyz), pose.visibility, pose.timestamps_ms)
+    a = _heading_deg(finite_points(attempt.world_xyz), up, attempt.timestamps_ms,
+                     params.start_window_s)
+    r = _heading_deg(finite_points(pose.world_xyz), ref_up, pose.timestamps_ms,
+                     params.start_window_s)
+    diff = float(heading_change_deg(a, r))
+    return diff if np.isfinite(diff) else 0.0
+
+
+def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
+            params: ScoringParams = DEFAULT_PARAMS) -> Template:
+    """The template with its tolerances widened for what is not the person's doing: the
+    camera's view differing from the reference's (``params.view_error_deg`` x sin of the
+    difference, up to a quarter turn) and the landmark jitter of the attempt and the reference
+    (``params.noise_factor`` x their combined frame-to-frame noise)."""
+    names = template.feature_names
+    turn = np.sin(np.radians(min(max(view_deg, 0.0), 90.0)))
+    view = np.array([params.view_error_deg.get(n, 0.0) for n in names]) * turn
+    noise = np.hypot(np.nan_to_num(jitter_deg(attempt_values)),
+                     np.nan_to_num(jitter_deg(template.mean)))
+    extra = np.hypot(view, params.noise_factor * noise)
+    if not (extra > 0).any():
+        return template
+    return replace(template, spread=np.hypot(template.spread, extra))
 
 
 def _motion(template: Template) -> np.ndarray:
@@ -331,11 +392,13 @@ def _tempo_ratio(attempt_ms: np.ndarray, matched_ref_ms: np.ndarray) -> float:
 
 
 def deviation(values: np.ndarray, conf: np.ndarray, template: Template, i: np.ndarray,
-               j: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Signed deviations z (K, F) of attempt frames ``i`` from reference moments ``j``, in
-    tolerance units, and their weights (feature weight x confidence, 0 where unknown)."""
+              j: np.ndarray, shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Signed deviations z (K, F) of attempt frames ``i`` from reference moments ``j`` (moved
+    by ``shift`` (F,), see ``start_shift``), in tolerance units, and their weights (feature
+    weight x confidence, 0 where unknown)."""
+    ref = template.mean[j] if shift is None else template.mean[j] + shift
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (values[i] - template.mean[j]) / template.spread[j]
+        z = (values[i] - ref) / template.spread[j]
     return z, conf[i] * template.weights * np.isfinite(z)
 
 
@@ -376,34 +439,34 @@ def _centred_model(template: Template) -> ReferenceModel:
 
 
 def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.ndarray,
-                template: Template, model: ReferenceModel, band: float | None) -> dict:
+                template: Template, model: ReferenceModel, band: float | None,
+                params: ScoringParams) -> dict:
     al = align(_centred(attempt_values), attempt_conf, model, band=band)
     j = al.reference_index
     names = template.feature_names
+    shift = start_shift(attempt_values, template.mean[j], ts, names, params)
     masks = region_masks(names)
-    z, w = deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j)
-    region_frame, region_w, frame_score = frame_scores(z, w, masks)
+    z, w = deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j, shift)
+    region_frame, region_w, frame_score = frame_scores(z, w, masks, params)
     # both ways along the whole path: each attempt frame and each reference moment it passed
     pi, pj = al.path[:, 0], al.path[:, 1]
-    zp, wp = deviation(attempt_values, attempt_conf, template, pi, pj)
-    region_p, region_wp, frame_p = frame_scores(zp, wp, masks)
-    sp = feature_score(zp)
+    zp, wp = deviation(attempt_values, attempt_conf, template, pi, pj, shift)
+    region_p, region_wp, frame_p = frame_scores(zp, wp, masks, params)
+    sp = feature_score(zp, params)
     regions = {r: _both_ways(v, region_wp[r], pi, pj) for r, v in region_p.items()}
     features = {n: _both_ways(sp[:, f], wp[:, f], pi, pj) for f, n in enumerate(names)}
     motion = _motion(template)
     coverage = (motion[j[-1]] - motion[j[0]]) / motion[-1] if motion[-1] > 0 else al.coverage
     ratio = _tempo_ratio(ts, template.timestamps_ms[j])
     raw = _both_ways(frame_p, wp.sum(axis=1), pi, pj)
-    overall = raw * min(1.0, coverage / COVERAGE_FULL) * tempo_factor(ratio)
-    cues = _offline_cues(names, z, w, template.weights)
-    spine = sum(c.region == "spine" for c in cues)
-    if np.isfinite(ratio) and ratio > TEMPO_RUSHED:
-        cues.insert(spine, cue("tempo", "+", ratio))
-    elif np.isfinite(ratio) and ratio > TEMPO_SAME[1]:
+    overall = raw * min(1.0, coverage / params.coverage_full) * tempo_factor(ratio, params)
+    cues = _offline_cues(names, z, w, template.weights, params)
+    # people's own pace differs: only a clearly rushed or dragging pace is cued, after the body
+    if np.isfinite(ratio) and ratio > params.tempo_rushed:
         cues.append(cue("tempo", "+", ratio))
-    elif np.isfinite(ratio) and ratio < TEMPO_SAME[0] * 0.75:
+    elif np.isfinite(ratio) and ratio < 1.0 / params.tempo_rushed:
         cues.append(cue("tempo", "-", 1.0 / max(ratio, 1e-6)))
-    if motion[-1] > 0 and 1.0 - motion[j[-1]] / motion[-1] > 1.0 - COVERAGE_FULL:
+    if motion[-1] > 0 and 1.0 - motion[j[-1]] / motion[-1] > 1.0 - params.coverage_full:
         cues.append(cue("coverage", "-", 1.0 - coverage))
     return {
         "overall": float(overall),
@@ -411,26 +474,30 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
         "features": {n: (None if not np.isfinite(v) else float(v)) for n, v in features.items()},
         "timeline_score": np.where(np.isfinite(frame_score), frame_score, np.nan),
         "reference_index": j,
-        "worst": _worst(ts, frame_score, region_frame, names, z, template.weights),
+        "worst": _worst(ts, frame_score, region_frame, names, z, template.weights, params),
         "ratio": float(ratio),
         "coverage": coverage,
-        "cues": tuple(cues[:MAX_CUES]),
+        "cues": tuple(cues[:params.max_cues]),
     }
 
 
 def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
           mirror: bool | Literal["auto"] = False,
-          band: float | None = DEFAULT_BAND) -> ScoreReport:
+          band: float | None = DEFAULT_BAND,
+          params: ScoringParams = DEFAULT_PARAMS) -> ScoreReport:
     """Score ``attempt`` against ``reference`` (a template, or one take as a sequence).
 
-    Raises ``NotEnoughPoseError`` when the attempt or the reference has fewer than
-    ``MIN_FRAMES`` usable frames with a person or none of the compared features can be
+    Each pass through the reference is compared from the person's own start posture
+    (``start_shift``), so the comparison is of the movement from there. Raises
+    ``NotEnoughPoseError`` when the attempt or the reference has fewer than
+    ``params.min_frames`` usable frames with a person or none of the compared features can be
     measured in the attempt, ``InputError`` for inputs of the wrong kind.
     """
     attempt = _check_sequence(attempt, "attempt")
     if isinstance(reference, PoseSequence):
         reference = _check_sequence(reference, "reference")
-        template = template_from_sequence(reference, reference.source or "reference")
+        template = template_from_sequence(reference, reference.source or "reference",
+                                          params=params)
     elif isinstance(reference, Template):
         template = reference
     else:
@@ -442,40 +509,44 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     if len(attempt) == 0 or not attempt.present.any():
         raise NotEnoughPoseError(f"{label}: no frame with a person, not enough pose to score")
     plane = "world" if attempt.has_world and template.plane == "world" else "image"
-    template = template.in_plane(plane)
+    template = template.in_plane(plane, params)
     if plane == "image" and attempt.has_world:
         attempt = replace(attempt, world_xyz=None)
-    smooth, track = prepare_sequence(attempt)
+    smooth, track = prepare_sequence(attempt, params)
     cols = [track.names.index(n) for n in template.feature_names]
     keep = track.usable & smooth.present
     used = int(keep.sum())
-    if used < MIN_FRAMES:
+    if used < params.min_frames:
         raise NotEnoughPoseError(f"{label}: {used} usable frame(s) with a person, not enough "
-                                 f"pose to score (at least {MIN_FRAMES} needed)")
+                                 f"pose to score (at least {params.min_frames} needed)")
     values = track.values[keep][:, cols]
     conf = track.confidence[keep][:, cols]
     ts = track.timestamps_ms[keep]
+    version = template.version  # of the reference as stored, before widening for this attempt
+    template = widened(template, values, view_difference_deg(
+        smooth.select(keep), track.up, template, params), params)
     ways = {"auto": (False, True), True: (True,), False: (False,)}[mirror]
     reports = {}
     for m in ways:
         tmpl = template.mirrored() if m else template
-        bounds = [0, *repetition_starts(values, conf, ts, tmpl), len(ts)]
+        bounds = [0, *repetition_starts(values, conf, ts, tmpl, params), len(ts)]
         model = _centred_model(tmpl)
         parts = []
         for a, b in zip(bounds, bounds[1:], strict=False):
-            res = _score_once(values[a:b], conf[a:b], ts[a:b], tmpl, model, band)
+            res = _score_once(values[a:b], conf[a:b], ts[a:b], tmpl, model, band, params)
             parts.append(ScoreReport(
-                reference_name=template.name, reference_version=template.version,
+                reference_name=template.name, reference_version=version,
                 overall=res["overall"], regions=MappingProxyType(res["regions"]),
                 features=MappingProxyType(res["features"]), timeline_ms=_ro(ts[a:b]),
                 timeline_score=_ro(res["timeline_score"]),
                 reference_index=_ro(res["reference_index"], np.int64),
                 worst_moments=res["worst"], tempo_ratio=res["ratio"],
-                tempo_text=tempo_words(res["ratio"]), reference_covered=res["coverage"],
+                tempo_text=tempo_words(res["ratio"], params),
+                reference_covered=res["coverage"],
                 cues=tuple(c.text for c in res["cues"]),
                 cue_keys=tuple(c.key for c in res["cues"]), plane=plane, frames_used=b - a,
                 frames_dropped=0, mirrored=m, source=attempt.source))
-        reports[m] = combine_reports(parts)
+        reports[m] = combine_reports(parts, params)
     best = max(reports.values(), key=lambda r: r.overall if np.isfinite(r.overall) else -1.0)
     if not np.isfinite(best.overall):
         raise NotEnoughPoseError(f"{label}: none of the compared features "
@@ -485,20 +556,34 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
 
 
 def repetition_starts(values: np.ndarray, conf: np.ndarray, ts: np.ndarray,
-                      template: Template) -> list[int]:
+                      template: Template, params: ScoringParams = DEFAULT_PARAMS) -> list[int]:
     """Frames (indices into values (T, F)) where the attempt starts the movement again, found
     by following it with the online aligner (``coach.align.OnlineAligner``); [] for one pass.
+
+    A pass that gets less than ``params.min_repetition_share`` of the way through the
+    reference (a last fragment, a stumble) is not a repetition of its own: it stays with the
+    pass before it.
     """
-    if len(ts) < 2 * MIN_FRAMES:
+    n = params.min_frames
+    if len(ts) < 2 * n:
         return []
     online = OnlineAligner(ReferenceModel(template.mean, template.spread, template.weights))
-    starts = []
+    starts: list[int] = []
+    reached: list[float] = []  # how far each pass got, the first pass included
+    furthest = 0.0
     for i in range(len(ts)):
         done = online.repetitions
         online.update(values[i], conf[i], ts[i])
-        if online.repetitions > done and MIN_FRAMES <= i <= len(ts) - MIN_FRAMES:
+        if online.repetitions > done and n <= i <= len(ts) - n:
             starts.append(i)
-    return starts
+            reached.append(furthest)
+            furthest = 0.0
+        furthest = max(furthest, online.progress)
+    reached.append(furthest)
+    # a pass is kept when it, and the pass before it, each went far enough on their own
+    return [s for k, s in enumerate(starts)
+            if reached[k + 1] >= params.min_repetition_share
+            and reached[k] >= params.min_repetition_share]
 
 
 def _cue_group(key: tuple[str, str]) -> int:
@@ -515,7 +600,8 @@ def _nan_if_none(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def combine_reports(reports: list[ScoreReport]) -> ScoreReport:
+def combine_reports(reports: list[ScoreReport],
+                    params: ScoringParams = DEFAULT_PARAMS) -> ScoreReport:
     """One report for several repetitions of a movement, each scored against the same
     reference: means weighted by frames scored, timelines joined, cues ordered as in a single
     report (spine first) and, within a group, by how many repetitions needed them."""
@@ -539,11 +625,12 @@ def combine_reports(reports: list[ScoreReport]) -> ScoreReport:
             entry = seen.setdefault(key, [0, text, rank])
             entry[0] += 1
             entry[2] = min(entry[2], rank)
-    order = sorted(seen, key=lambda k: (_cue_group(k), -seen[k][0], seen[k][2]))[:MAX_CUES]
+    order = sorted(seen, key=lambda k: (_cue_group(k), -seen[k][0], seen[k][2]))
+    order = order[:params.max_cues]
     moments: list[Moment] = []
     for m in sorted((m for r in reports for m in r.worst_moments), key=lambda m: m.score):
-        if len(moments) < WORST_COUNT and all(abs(m.timestamp_ms - o.timestamp_ms)
-                                              >= WORST_GAP_MS for o in moments):
+        if len(moments) < params.worst_count and all(abs(m.timestamp_ms - o.timestamp_ms)
+                                                     >= params.worst_gap_ms for o in moments):
             moments.append(m)
     ratio = _nan_if_none(mean([r.tempo_ratio for r in reports]))
     return ScoreReport(
@@ -553,7 +640,7 @@ def combine_reports(reports: list[ScoreReport]) -> ScoreReport:
         timeline_ms=_ro(np.concatenate([r.timeline_ms for r in reports])),
         timeline_score=_ro(np.concatenate([r.timeline_score for r in reports])),
         reference_index=_ro(np.concatenate([r.reference_index for r in reports]), np.int64),
-        worst_moments=tuple(moments), tempo_ratio=ratio, tempo_text=tempo_words(ratio),
+        worst_moments=tuple(moments), tempo_ratio=ratio, tempo_text=tempo_words(ratio, params),
         reference_covered=float(mean([r.reference_covered for r in reports]) or 0.0),
         cues=tuple(seen[k][1] for k in order), cue_keys=tuple(order), plane=first.plane,
         frames_used=int(n.sum()), frames_dropped=sum(r.frames_dropped for r in reports),

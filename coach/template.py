@@ -6,12 +6,9 @@ averages them and passes the spread between takes as ``spread``). Construction c
 array and raises ``TemplateError`` naming the field that is wrong.
 
 Tolerance (``spread``) is "how far from the reference still counts as right", per moment and
-feature, in the feature's unit. With one take it is ``FeatureSpec.default_tolerance``
-(10-15 deg for the view-robust spine, neck and level features, 25-30 deg for joints and twist,
-which differ by 15-24 deg between camera views of the same movement). With several takes a
-library should use about twice the between-take standard deviation, floored at
-``FeatureSpec.min_tolerance``, so that a very consistent instructor does not make a moment
-impossible to match.
+feature, in the feature's unit. With one take it is the between-person floor
+``ScoringParams.tolerance_deg``; with several takes the library widens it where the takes
+differ (``coach.library.multitake``).
 """
 
 from __future__ import annotations
@@ -31,6 +28,7 @@ from coach.features import (
     mirror_indices,
     whole_body_mirrored,
 )
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
 from coach.smoothing import smooth_sequence
 
@@ -156,7 +154,7 @@ class Template:
                         self.spread[:, src], self.weights[src], self.timestamps_ms, self.plane,
                         self.takes, self.pose.mirrored())
 
-    def in_plane(self, plane: str) -> Template:
+    def in_plane(self, plane: str, params: ScoringParams = DEFAULT_PARAMS) -> Template:
         """This template in ``plane``; to the image plane it is recomputed from ``pose`` with
         default tolerances (world-plane spreads do not carry over)."""
         if plane == self.plane:
@@ -165,10 +163,11 @@ class Template:
             raise TemplateError(f"template {self.name!r}: has no world landmarks to score in "
                                 f"the world plane")
         image_pose = replace(self.pose, world_xyz=None)
-        track = compute_features(image_pose)
+        track = compute_features(image_pose, params=params)
         w = dict(zip(self.feature_names, self.weights, strict=True))
         names = track.names
-        return Template(self.name, names, track.values, default_spread(names, len(track)),
+        return Template(self.name, names, track.values,
+                        default_spread(names, len(track), params=params),
                         np.array([w.get(n, SPECS[n].weight) for n in names]),
                         self.timestamps_ms, "image", self.takes, image_pose)
 
@@ -184,22 +183,24 @@ def default_weights(names: tuple[str, ...],
 
 
 def default_spread(names: tuple[str, ...], length: int,
-                   overrides: Mapping[str, float] | None = None) -> np.ndarray:
-    """(R, F) one-take tolerances: the catalogue's defaults, with ``overrides`` by name."""
+                   overrides: Mapping[str, float] | None = None,
+                   params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
+    """(R, F) one-take tolerances: ``params.tolerance_deg``, with ``overrides`` by name."""
     overrides = dict(overrides or {})
     unknown = set(overrides) - set(names)
     if unknown:
         raise TemplateError(f"template tolerances: unknown features {sorted(unknown)}")
-    tol = np.array([float(overrides.get(n, SPECS[n].default_tolerance)) for n in names])
+    tol = np.array([float(overrides.get(n, params.tolerance(n))) for n in names])
     return np.broadcast_to(tol, (length, len(names))).copy()
 
 
-def prepare_sequence(seq: PoseSequence) -> tuple[PoseSequence, FeatureTrack]:
+def prepare_sequence(seq: PoseSequence, params: ScoringParams = DEFAULT_PARAMS
+                     ) -> tuple[PoseSequence, FeatureTrack]:
     """Smoothed ``seq`` with whole-body mirrored frames blanked, and its features.
 
     Mirrored frames are blanked before smoothing so they do not bleed into their neighbours.
     """
-    mirrored = whole_body_mirrored(seq)
+    mirrored = whole_body_mirrored(seq, params)
     if mirrored.any():
         image = np.array(seq.image_xyz, copy=True)
         world = np.array(seq.world_xyz, copy=True)
@@ -209,12 +210,13 @@ def prepare_sequence(seq: PoseSequence) -> tuple[PoseSequence, FeatureTrack]:
         vis[mirrored] = 0.0
         seq = replace(seq, image_xyz=image, world_xyz=world, visibility=vis)
     smooth = smooth_sequence(seq)
-    return smooth, compute_features(smooth, drop_mirrored=False)
+    return smooth, compute_features(smooth, drop_mirrored=False, params=params)
 
 
 def template_from_sequence(seq: PoseSequence, name: str,
                            weights: Mapping[str, float] | None = None,
-                           tolerances: Mapping[str, float] | None = None) -> Template:
+                           tolerances: Mapping[str, float] | None = None,
+                           params: ScoringParams = DEFAULT_PARAMS) -> Template:
     """A one-take template: smoothed features of ``seq``'s usable frames, default tolerances.
 
     ``weights`` / ``tolerances`` override the catalogue's per feature name. Raises
@@ -225,12 +227,12 @@ def template_from_sequence(seq: PoseSequence, name: str,
     label = seq.source or name
     if len(seq) == 0 or not seq.present.any():
         raise NotEnoughPoseError(f"{label}: no frame with a person, cannot build a reference")
-    smooth, track = prepare_sequence(seq)
+    smooth, track = prepare_sequence(seq, params)
     keep = track.usable & smooth.present
     if keep.sum() < 2:
         raise NotEnoughPoseError(f"{label}: {int(keep.sum())} usable frame(s) with a person; "
                                  "a reference needs at least 2")
     names = track.names
     return Template(name, names, track.values[keep], default_spread(names, int(keep.sum()),
-                    tolerances), default_weights(names, weights), track.timestamps_ms[keep],
+                    tolerances, params), default_weights(names, weights), track.timestamps_ms[keep],
                     track.plane, 1, smooth.select(keep))

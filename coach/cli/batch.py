@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "OUT/report.html. Exit code 1 when some inputs failed.",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
-                        help="video, landmark file (.npz/.json), image folder, folder of "
+                        help="video, landmark file (.npz/.json, or a UI-PRMD Kinect skeleton "
+                             "mXX_sYY_eZZ_positions.txt[.gz]), image folder, folder of "
                              "videos, or a glob such as 'uploads/**/*.mp4'")
     parser.add_argument("--exercise", required=True,
                         help="reference exercise (slug or name), or 'auto' to score against "

@@ -32,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("exercise", help="exercise slug, e.g. qigong-the-wave")
     parser.add_argument("--source", required=True,
                         help="camera index (0), stream URL, video file, image folder or "
-                             "landmark recording (.npz/.json, as coach extract writes)")
+                             "landmark recording (.npz/.json, as coach extract writes, or a "
+                             "UI-PRMD Kinect skeleton mXX_sYY_eZZ_positions.txt[.gz])")
     parser.add_argument("--countdown", type=float, default=COUNTDOWN_S, metavar="S",
                         help=f"seconds before a camera recording starts (default "
                              f"{COUNTDOWN_S:g})")

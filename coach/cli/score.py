@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Compare a person's movement with a reference exercise: overall and "
                     "per-region scores, the main corrective cues, tempo, and the plane compared "
                     "(3D world landmarks or image plane only).")
-    parser.add_argument("input", help="video file, image folder or landmark recording")
+    parser.add_argument("input", help="video file, image folder, landmark recording (.npz/.json "
+                        "as coach extract writes) or UI-PRMD Kinect skeleton "
+                        "(mXX_sYY_eZZ_positions.txt[.gz], its angles file beside it)")
     parser.add_argument("--exercise", required=True, help="exercise slug or name")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--mirror", action="store_true",

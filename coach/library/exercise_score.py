@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from coach.library.held import score_held
 from coach.library.store import Exercise
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
 
 
@@ -25,7 +26,7 @@ class ExerciseReport(Protocol):
 
 
 def score_exercise(attempt: PoseSequence, exercise: Exercise,
-                   mirror: bool = False) -> ExerciseReport:
+                   mirror: bool = False, params: ScoringParams = DEFAULT_PARAMS) -> ExerciseReport:
     """Score ``attempt`` against ``exercise``.
 
     ``mirror``: also compare with the mirror image and keep the better (a person following
@@ -39,4 +40,5 @@ def score_exercise(attempt: PoseSequence, exercise: Exercise,
     exercise.require_recording("scored")
     from coach.scoring import score
 
-    return score(attempt, exercise.template(), mirror="auto" if mirror else False)
+    return score(attempt, exercise.template(params), mirror="auto" if mirror else False,
+                 params=params)

@@ -7,8 +7,15 @@ units ``z = |value - target| / tolerance`` is scored as the scorer scores a flow
 "in the zone" when every measurable target is within its tolerance. Steadiness is how little
 the features move while in the zone (100 = still; 0 = a standard deviation of one tolerance).
 
-overall = (1 - HOLD_SHARE) * form + HOLD_SHARE * min(1, longest hold / target seconds) * 100,
-where form is the weighted mean feature score over the frames with a person.
+overall = the mean of the timeline (each frame's weighted mean feature score, frames with a
+person): what a live gauge averaged over the session reads. How long the posture was held
+(time in the zone, the longest hold against the target seconds) is reported beside it, not
+mixed into it, so a short clip of a good posture is not marked down for its length.
+
+Every target posture also sets the trunk's orientation (``trunk_flexion_deg`` against the
+vertical: 0 upright, about 90 on hands and knees or lying face down with the chest lifted,
+past 90 folded forward, negative lying face up), so joint angles alone never make a standing
+person match a lying posture.
 """
 
 from __future__ import annotations
@@ -31,8 +38,6 @@ from coach.template import prepare_sequence
 
 log = logging.getLogger(__name__)
 
-#: Share of the overall score given by how long the posture was held against its target time.
-HOLD_SHARE = 0.2
 #: Fewest frames with a measurable target feature to score a hold.
 MIN_FRAMES = 3
 #: Cues listed at most, spine first (see ``coach.cues``).
@@ -201,8 +206,7 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: b
     frame_ms = float(np.median(np.diff(ts))) if len(ts) > 1 else 1000.0 / 30.0
     total_s, longest_s = _runs(in_zone, ts, frame_ms)
     form = float(np.nanmean(frame_scores))
-    hold_fraction = min(1.0, longest_s / meta.hold.seconds)
-    overall = (1.0 - HOLD_SHARE) * form + HOLD_SHARE * 100.0 * hold_fraction
+    overall = form
     results = []
     for k, n in enumerate(names):
         col = z[:, k]

@@ -5,9 +5,11 @@ deviation counts the same in every feature, the take closest to all others (the 
 the barycenter, and dtaidistance's DBA refines it. Every take is then warped onto the
 barycenter's timeline; at each moment the mean over takes is the reference value and the
 standard deviation over takes is the spread: small where the instructor's takes agree, larger
-where they differ. The template's tolerance at that moment is ``SPREAD_FACTOR`` times the
-spread, never below each feature's ``min_tolerance`` (or half the metadata's tolerance), so a
-very consistent instructor does not make a moment impossible to match. Takes are prepared as
+where they differ. The template's tolerance at that moment is
+``sqrt(floor^2 + (take_spread_factor x spread)^2)``: the between-person floor
+(``ScoringParams.tolerance_deg``, or the metadata's tolerance) widened where the instructor's
+own takes differ, so a very consistent instructor does not make a moment impossible to match
+for somebody else. Takes are prepared as
 the scorer prepares a single-take reference (smoothed, mirrored frames blanked). One take gives
 the scorer's single-take template with default (or the metadata's) tolerances.
 """
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 import numpy as np
 from dtaidistance import dtw_barycenter, dtw_ndim
 
-from coach.features import SPECS, feature_names
+from coach.features import feature_names
 from coach.library.errors import TakeError
 from coach.library.meta import ExerciseMeta
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
 from coach.template import (
     Template,
@@ -38,9 +41,6 @@ log = logging.getLogger(__name__)
 #: DBA iterations at most, and the relative change of the barycenter that stops them early.
 DBA_MAX_ITER = 10
 DBA_THRESHOLD = 1e-3
-#: Tolerance = this many between-take standard deviations (floored at each feature's
-#: ``min_tolerance``, or half the metadata's tolerance where it gives one).
-SPREAD_FACTOR = 2.0
 #: Half-width, in barycenter moments, of the moving average applied to the spread (several
 #: takes give a noisy standard deviation from moment to moment).
 SPREAD_SMOOTH = 2
@@ -118,7 +118,8 @@ class MultiTake:
 
 
 def template_from_takes(takes: Sequence[PoseSequence], name: str,
-                        meta: ExerciseMeta | None = None) -> Template:
+                        meta: ExerciseMeta | None = None,
+                        params: ScoringParams = DEFAULT_PARAMS) -> Template:
     """The reference ``Template`` of an exercise from all its takes (one or more)."""
     if not takes:
         raise TakeError(f"exercise '{name}': no takes to build a reference from")
@@ -126,26 +127,25 @@ def template_from_takes(takes: Sequence[PoseSequence], name: str,
         names = feature_names("world" if takes[0].has_world else "image")
         return template_from_sequence(
             takes[0], name, weights=_overrides(names, meta and meta.weights) or None,
-            tolerances=_overrides(names, meta and meta.tolerances) or None)
-    return average_takes(takes, name, meta).template
+            tolerances=_overrides(names, meta and meta.tolerances) or None, params=params)
+    return average_takes(takes, name, meta, params).template
 
 
 def average_takes(takes: Sequence[PoseSequence], name: str,
-                  meta: ExerciseMeta | None = None) -> MultiTake:
+                  meta: ExerciseMeta | None = None,
+                  params: ScoringParams = DEFAULT_PARAMS) -> MultiTake:
     """Align two or more takes by DBA into one template with a per-moment spread."""
     if len(takes) < 2:
         raise TakeError(f"exercise '{name}': averaging needs at least two takes")
     # Each take as the scorer prepares a one-take reference: smoothed, usable frames only.
-    singles = [template_from_sequence(t, name) for t in takes]
+    singles = [template_from_sequence(t, name, params=params) for t in takes]
     if len({t.plane for t in singles}) != 1:
         raise TakeError(f"exercise '{name}': takes mix world and image-only landmarks; "
                         "record every take the same way")
     names = singles[0].feature_names
     weights = default_weights(names, _overrides(names, meta and meta.weights))
-    tolerances = default_spread(names, 1, _overrides(names, meta and meta.tolerances))[0]
-    floors = np.array([SPECS[n].min_tolerance for n in names])
-    if meta is not None:
-        floors = np.where([n in meta.tolerances for n in names], tolerances / 2.0, floors)
+    tolerances = default_spread(names, 1, _overrides(names, meta and meta.tolerances),
+                                params)[0]
     filled = [fill_gaps(t.mean) for t in singles]
     usable = np.all([np.isfinite(v).all(axis=0) for v in filled], axis=0) & (weights > 0)
     if not usable.any():
@@ -165,7 +165,7 @@ def average_takes(takes: Sequence[PoseSequence], name: str,
         warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN moments stay NaN
         mean = np.nanmean(stack, axis=0)
         sd = _smooth(np.nanstd(stack, axis=0), SPREAD_SMOOTH)
-    tolerance = np.maximum(SPREAD_FACTOR * np.nan_to_num(sd), floors)
+    tolerance = np.hypot(tolerances, params.take_spread_factor * np.nan_to_num(sd))
     tolerance = np.where(np.isfinite(mean), tolerance, np.nan)
     pose = singles[start].pose
     log.info("template '%s': %d takes, %d moments, medoid take %d", name, len(takes), length,

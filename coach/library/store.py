@@ -43,6 +43,7 @@ from coach.library.meta import (
     parse_meta,
     read_meta,
 )
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
 from coach.readers import check_regular_file, zip_member_fault
 from coach.text import printable
@@ -206,19 +207,23 @@ class Exercise:
         """Every take, loaded and checked (raises ``TakeError`` naming a bad file)."""
         return tuple(load_take(p) for p in self.take_paths)
 
-    def template(self) -> Template:
-        """The reference movement built from all takes (see ``coach.library.multitake``)."""
-        return self._template
+    def template(self, params: ScoringParams = DEFAULT_PARAMS) -> Template:
+        """The reference movement built from all takes (see ``coach.library.multitake``),
+        built once per set of scoring parameters."""
+        if params not in self._templates:
+            from coach.library.multitake import template_from_takes
+
+            if not self.take_paths:
+                raise LibraryError(f"exercise '{self.slug}' has no recording yet: it is waiting "
+                                   "for an instructor's recording (`coach record "
+                                   f"{self.slug} --source ...`)")
+            self._templates[params] = template_from_takes(self.takes, name=self.slug,
+                                                          meta=self.meta, params=params)
+        return self._templates[params]
 
     @cached_property
-    def _template(self) -> Template:
-        from coach.library.multitake import template_from_takes
-
-        if not self.take_paths:
-            raise LibraryError(f"exercise '{self.slug}' has no recording yet: it is waiting for "
-                               "an instructor's recording (`coach record "
-                               f"{self.slug} --source ...`)")
-        return template_from_takes(self.takes, name=self.slug, meta=self.meta)
+    def _templates(self) -> dict[ScoringParams, Template]:
+        return {}
 
 
 def load_exercise(folder: Path, read_only: bool, *, load_takes: bool = False) -> Exercise:

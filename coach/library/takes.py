@@ -8,6 +8,7 @@ camera stands.
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,11 +42,13 @@ MIN_VISIBILITY = 0.5
 #: Measured with the bundled model: facing the camera 0.55-0.8, side-on below 0.3.
 FRONT_VIEW_MIN_RATIO = 0.4
 #: Half-width of the window over which movement speed is measured, in seconds.
-SPEED_WINDOW_S = 0.25
-#: Moving slower than this (torso lengths per second) counts as still ...
-STILL_SPEED = 0.12
-#: ... or slower than this fraction of the take's typical fast movement (95th percentile).
+SPEED_WINDOW_S = 0.5
+#: Moving slower than this fraction of the take's typical fast movement (95th percentile of
+#: the fastest body part) counts as still; a slow phase of a slow take is still movement ...
 STILL_FRACTION = 0.15
+#: ... and below this (torso lengths per second) every take is still: what landmark jitter
+#: comes to over the speed window.
+STILL_NOISE_SPEED = 0.1
 #: Still time kept before the first and after the last movement, in seconds.
 TRIM_MARGIN_S = 0.4
 #: Shortest take kept after trimming, in seconds.
@@ -66,7 +69,8 @@ def _image_points(seq: PoseSequence) -> np.ndarray:
 
 
 def movement_speed(seq: PoseSequence) -> np.ndarray:
-    """(T,) speed of the key landmarks in torso lengths per second (NaN without a person).
+    """(T,) speed of the fastest body part (``BODY_PARTS``, each the median of its landmarks)
+    in torso lengths per second (NaN without a person): the arms moving alone are movement.
 
     The displacement is taken over ``2 * SPEED_WINDOW_S`` seconds, so landmark jitter from
     frame to frame does not count as movement.
@@ -76,7 +80,6 @@ def movement_speed(seq: PoseSequence) -> np.ndarray:
     if n < 2:
         return speed
     points = _image_points(seq)
-    pts = points[:, list(KEY_LANDMARKS)]
     torso = np.nanmedian(_torso_length(points)) if seq.present.any() else np.nan
     if not np.isfinite(torso) or torso <= 0:
         return speed
@@ -84,9 +87,12 @@ def movement_speed(seq: PoseSequence) -> np.ndarray:
     lo = np.searchsorted(ts, ts - SPEED_WINDOW_S, side="left")
     hi = np.minimum(np.searchsorted(ts, ts + SPEED_WINDOW_S, side="right") - 1, n - 1)
     dt = ts[hi] - ts[lo]
-    disp = np.linalg.norm(pts[hi] - pts[lo], axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        moved = np.nanmedian(np.where(np.isfinite(disp), disp, np.nan), axis=1)
+    disp = np.linalg.norm(points[hi] - points[lo], axis=-1)  # (T, 33)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # parts never seen stay NaN
+        parts = np.stack([np.nanmedian(disp[:, list(lms)], axis=1)
+                          for lms in BODY_PARTS.values()], axis=1)  # (T, parts)
+        moved = np.nanmax(parts, axis=1)
         speed = np.where(dt > 0, moved / torso / dt, np.nan)
     return speed
 
@@ -115,7 +121,7 @@ def trim_still(seq: PoseSequence, *, keep_still: bool = False) -> PoseSequence:
     if not keep_still:
         speed = movement_speed(seq)
         fast = np.nanpercentile(speed, 95) if np.isfinite(speed).any() else 0.0
-        threshold = max(STILL_SPEED, STILL_FRACTION * fast)
+        threshold = max(STILL_NOISE_SPEED, STILL_FRACTION * fast)
         moving = np.flatnonzero(np.nan_to_num(speed, nan=0.0) > threshold)
         if moving.size == 0:
             raise TakeRejected("no movement was found: the person stayed still for the whole "
@@ -173,6 +179,16 @@ def estimate_view(seq: PoseSequence) -> tuple[float, str]:
     return value, "front" if value >= FRONT_VIEW_MIN_RATIO else "side"
 
 
+def _hidden_reason(part: str, view: str, ratio: float) -> str:
+    """Why a body part is hard to see, in words: turned part-way (so one side hides the
+    other), or something in the way or too little light."""
+    if view == "front" and ratio < 1.5 * FRONT_VIEW_MIN_RATIO and part in ("hands", "knees",
+                                                                             "feet"):
+        return (f"the person is turned part-way to the camera, so one side hides the other's "
+                f"{part}: face the camera squarely or film from the side")
+    return f"something hides the {part} or the light is too low"
+
+
 def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQuality:
     """Measure a take: person present, whole body in frame, visibility, camera view."""
     n = len(seq)
@@ -186,11 +202,14 @@ def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQu
     vis = seq.visibility[present]
     out_of_frame: dict[str, float] = {}
     visibility: dict[str, float] = {}
+    ratio, view = estimate_view(seq)
     for part, lms in BODY_PARTS.items():
         p = xy[:, list(lms)]
         inside = ((p >= -FRAME_MARGIN) & (p <= 1.0 + FRAME_MARGIN)).all(axis=(1, 2))
         out_of_frame[part] = float(1.0 - inside.mean()) if len(xy) else 1.0
-        visibility[part] = float(np.median(vis[:, list(lms)].min(axis=1))) if len(xy) else 0.0
+        # seen from the side, the far arm and leg are behind the body: the near one counts
+        seen = vis[:, list(lms)].max(axis=1) if view == "side" else vis[:, list(lms)].min(axis=1)
+        visibility[part] = float(np.median(seen)) if len(xy) else 0.0
     in_frame = float(whole_body_in_frame(seq)[present].mean()) if len(xy) else 0.0
     if len(xy) and in_frame < MIN_IN_FRAME_FRACTION:
         worst = max(out_of_frame, key=out_of_frame.get)
@@ -201,9 +220,8 @@ def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQu
         worst = min(visibility, key=visibility.get)
         if visibility[worst] < MIN_VISIBILITY:
             problems.append(f"the {worst} are hard to see (median visibility "
-                            f"{visibility[worst]:.2f}, at least {MIN_VISIBILITY} needed): improve "
-                            "the light or remove what hides them")
-    ratio, view = estimate_view(seq)
+                            f"{visibility[worst]:.2f}, at least {MIN_VISIBILITY} needed): "
+                            f"{_hidden_reason(worst, view, ratio)}")
     if expected_view is not None and view != "unknown" and view != expected_view:
         problems.append(f"the camera sees the person from the {view} (shoulder width "
                         f"{ratio:.2f} of the torso length) but this exercise is filmed from the "

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.features import SPECS, compute_features
+from coach.features import compute_features
 from coach.landmarks import Landmark
 from coach.library.multitake import average_takes, template_from_takes
+from coach.params import DEFAULT_PARAMS
 from coach.pose import PoseSequence
 from coach.scoring import score
 from tests.library.library_helpers import resample_speed
@@ -75,8 +76,8 @@ def test_spread_is_larger_where_the_takes_differ(base: PoseSequence) -> None:
     assert np.nanmean(sd[inside, shoulder]) > 4.0 * np.nanmean(sd[outside, shoulder])
     assert np.nanmean(sd[inside, shoulder]) > 8.0
     assert np.nanmean(sd[inside, knee]) < 0.5 * np.nanmean(sd[inside, shoulder])
-    # The tolerance the scorer uses follows the spread, floored at the feature's minimum.
-    floor = SPECS["left_shoulder_deg"].min_tolerance
+    # The tolerance the scorer uses follows the spread, never below the between-person floor.
+    floor = DEFAULT_PARAMS.tolerance("left_shoulder_deg")
     assert np.nanmin(tpl.spread[:, shoulder]) >= floor - 1e-9
     assert np.nanmean(tpl.spread[inside, shoulder]) > 1.5 * np.nanmean(tpl.spread[outside,
                                                                                     shoulder])
@@ -95,4 +96,4 @@ def test_one_take_gives_the_default_tolerances(base: PoseSequence) -> None:
     template = template_from_takes([base], "lunge")
     assert template.takes == 1
     for k, name in enumerate(template.feature_names):
-        assert np.allclose(template.spread[:, k], SPECS[name].default_tolerance)
+        assert np.allclose(template.spread[:, k], DEFAULT_PARAMS.tolerance(name))

@@ -135,3 +135,30 @@ def test_stepping_into_the_picture_is_trimmed(squats: PoseSequence) -> None:
     assert whole_body_in_frame(trimmed)[0]
     assert len(trimmed) <= len(joined) - int(partial.sum())
     assert check_quality(trimmed, "front").in_frame_fraction > 0.95
+
+
+def test_a_slow_arm_only_phase_keeps_its_frames(squats: PoseSequence) -> None:
+    """After the squats, the arms alone rise slowly for 6 s (a qigong-like phase, legs and
+    trunk still): the arms moving are movement, so the trim keeps that phase."""
+    rng = np.random.default_rng(3)
+    last = squats.image_xyz[-1]
+    torso = np.linalg.norm((last[L.LEFT_SHOULDER] + last[L.RIGHT_SHOULDER]) / 2
+                           - (last[L.LEFT_HIP] + last[L.RIGHT_HIP]) / 2)
+    n = int(6.0 * squats.fps)
+    rise = np.linspace(0.0, 0.25 * torso * 6.0, n)  # 0.25 torso lengths per second
+    frames = np.repeat(last[None], n, axis=0) + rng.normal(0, 0.002, (n, 33, 3))
+    for lm in (L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_ELBOW, L.RIGHT_ELBOW, L.LEFT_PINKY,
+               L.RIGHT_PINKY, L.LEFT_INDEX, L.RIGHT_INDEX, L.LEFT_THUMB, L.RIGHT_THUMB):
+        frames[:, lm, 1] -= rise * (0.5 if lm in (L.LEFT_ELBOW, L.RIGHT_ELBOW) else 1.0)
+    period = 1000.0 / squats.fps
+    slow = PoseSequence(
+        np.concatenate([squats.image_xyz, frames]),
+        np.concatenate([squats.visibility, np.repeat(squats.visibility[-1:], n, 0)]),
+        np.concatenate([squats.world_xyz, np.repeat(squats.world_xyz[-1:], n, 0)]),
+        np.concatenate([squats.timestamps_ms,
+                        squats.timestamps_ms[-1] + period * np.arange(1, n + 1)]),
+        squats.fps, squats.source, squats.image_size)
+    trimmed = trim_still(pad_still(slow, 2.0))
+    # the whole slow phase is still there, up to the trim margin at its end
+    assert trimmed.timestamps_ms[-1] >= slow.timestamps_ms[-1] - 1000.0
+    assert len(trimmed) >= len(slow) - 5

@@ -17,6 +17,7 @@ from coach.features import (
     mirror_indices,
 )
 from coach.landmarks import REGIONS
+from coach.params import DEFAULT_PARAMS
 from coach.pose import PoseSequence
 
 
@@ -34,7 +35,7 @@ def _one(**kw: float) -> dict[str, float]:
 def test_catalogue_is_complete_and_consistent() -> None:
     assert {s.region for s in FEATURES} <= set(REGIONS)
     for s in FEATURES:
-        assert s.unit == "deg" and s.default_tolerance > s.min_tolerance > 0 and s.weight > 0
+        assert s.unit == "deg" and DEFAULT_PARAMS.tolerance(s.name) > 0 and s.weight > 0
         assert SPECS[s.mirror_name].mirror_name == s.name
     assert set(feature_names("image")) < set(feature_names("world"))
     with pytest.raises(ValueError):
@@ -133,3 +134,47 @@ def test_frame_features_match_the_sequence() -> None:
     values, conf = frame_features(seq.frame(50), track.up)
     np.testing.assert_allclose(values, track.values[50], atol=1e-9)
     np.testing.assert_allclose(conf, track.confidence[50])
+
+
+def test_forward_fold_past_horizontal_keeps_lateral_features_continuous() -> None:
+    """A fold from upright to 150 deg with a constant 6 deg lean to the left: the lateral
+    features stay with the lean all the way (an angle against the vertical alone wraps
+    through +-180 once the trunk passes horizontal)."""
+    flexion = np.linspace(0.0, 150.0, 76)
+    upright = body_pose(lateral=6.0, neck=10.0)  # x = the person's left, y = up, z = forward
+
+    def fold(deg: float) -> np.ndarray:  # the whole body turned forward about the hip line
+        a = np.radians(deg)
+        rot = np.array([[1, 0, 0], [0, np.cos(a), -np.sin(a)], [0, np.sin(a), np.cos(a)]])
+        return upright @ rot.T
+
+    body = np.stack([fold(f) for f in flexion])
+    world = to_camera(body)
+    image = np.full_like(world, 0.5)
+    seq = PoseSequence(image, np.ones((len(flexion), 33)), world,
+                       np.arange(len(flexion)) * 100.0, 10.0)
+    track = compute_features(seq, up=np.array([0.0, -1.0, 0.0]))
+    lateral = track.column("lateral_bend_deg")
+    neck_lateral = track.column("neck_lateral_deg")
+    assert np.isfinite(lateral).all() and np.isfinite(neck_lateral).all()
+    np.testing.assert_allclose(lateral, 6.0, atol=0.5)
+    assert np.abs(neck_lateral).max() < 2.0
+    assert np.abs(np.diff(lateral)).max() < 1.0
+    np.testing.assert_allclose(track.column("trunk_flexion_deg"), flexion, atol=0.5)
+
+
+def test_one_mirror_glitch_drops_that_frame_and_keeps_the_frames_after_it() -> None:
+    """A glitch that turns the body 70 deg in one frame and comes back in two steps (the second
+    below the jump size) drops the glitch frame only; the frames after it are kept."""
+    seq = make_sequence(n=75, still=15)
+    world = np.array(seq.world_xyz)
+    turn = {30: 70.0, 31: 20.0}
+    for frame, deg in turn.items():
+        a = np.radians(deg)
+        rot = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        world[frame] = world[frame] @ rot.T
+    track = compute_features(replace(seq, world_xyz=world))
+    assert np.flatnonzero(track.mirrored).tolist() == [30]
+    kept = np.ones(len(seq), dtype=bool)
+    kept[30] = False
+    assert np.isfinite(track.values[kept]).all()

@@ -32,10 +32,15 @@ def test_translate_scale_rotate_about_vertical_leave_the_score(template, dx, dy,
     moved = make_sequence(n=90, noise=0.004, seed=noise_seed, yaw=yaw, scale=scale,
                           shift=(dx, dy, dz))
     a, b = score(base, template), score(moved, template)
-    assert b.overall == pytest.approx(a.overall, abs=0.5)
+    # moving or scaling the person changes nothing; turning them is another camera view, for
+    # which the tolerances only widen
+    assert b.overall >= a.overall - 0.5
     for region in a.regions:
         if a.regions[region] is not None:
-            assert b.regions[region] == pytest.approx(a.regions[region], abs=0.5)
+            assert b.regions[region] >= a.regions[region] - 0.5
+    still = make_sequence(n=90, noise=0.004, seed=noise_seed, yaw=0.0, scale=scale,
+                          shift=(dx, dy, dz))
+    assert score(still, template).overall == pytest.approx(a.overall, abs=0.5)
 
 
 @SETTINGS
@@ -62,12 +67,15 @@ def test_more_trunk_tilt_lowers_the_spine_score_and_cues_the_trunk(template, lea
                                 still=0), template)
         spines.append(r.regions["spine"])
         first_cues.append(r.cue_keys[0] if r.cue_keys else None)
-    assert all(b < a for a, b in zip(spines, spines[1:], strict=False)), spines
+    # a lean held from the start is partly taken as the person's own neutral (up to the start
+    # allowance: a build or a camera angle); beyond it every degree costs
+    assert all(b <= a + 0.5 for a, b in zip(spines, spines[1:], strict=False)), spines
+    assert all(b < a for a, b in zip(spines[3:], spines[4:], strict=False)), spines
     assert spines[-1] < 60
     feature = "trunk_flexion_deg" if key == "flexion" else "lateral_bend_deg"
     expected = (feature, "+" if sign > 0 else "-")
-    # from the tolerance's edge on, the first cue names the trunk and the direction
-    assert all(c == expected for c in first_cues[3:]), first_cues
+    # well past the allowance and the tolerance, the first cue names the trunk and the way
+    assert all(c == expected for c in first_cues[4:]), first_cues
 
 
 @SETTINGS

@@ -1,0 +1,311 @@
+"""How well the scorer judges people it has never seen: UI-PRMD, leave one subject out.
+
+Protocol (fixed before looking at results):
+- ``../shared/data/uiprmd``: subjects s01-s06, ten movements, each done ten times correctly
+  and ten times incorrectly by each person (Kinect skeletons, imported by
+  ``coach.skeletons``).
+- Each subject in turn is the instructor: their ten correct repetitions are the takes of an
+  exercise written to a temporary library folder (``exercise.toml`` with ``either_side =
+  true``, takes as landmark recordings), and the reference is built the library's normal way
+  (``Exercise.template``). Some people work with the left arm or leg and others with the
+  right: ``either_side`` makes the scorer compare with the reference and its mirror image and
+  keep the better, as it does for any one-sided exercise.
+- The attempts are the OTHER five subjects' correct and incorrect repetitions, each scored by
+  ``coach.library.exercise_score.score_exercise``. The instructor's own repetitions are never
+  attempts.
+- Per movement and pooled (every attempt's score ranked together: what one score threshold
+  means to a user): ROC AUC (correct above incorrect), median score of correct and of incorrect
+  attempts, the share of correct attempts given any cue (false cues), and how often the first
+  cue on an incorrect attempt names the body region that differs most. That region is found
+  without the scorer: the incorrect repetition against the same person's own correct
+  repetitions (DTW-aligned), per feature in units of that person's between-repetition spread,
+  the region of the largest difference.
+- Beside it, in the same run, a plain baseline: six joint angles (trunk flexion, lateral bend,
+  both shoulders, both knees... see ``BASELINE_FEATURES``), z-scored by the takes, the mean
+  multi-dimensional DTW distance to the takes (either side: the better of plain and mirrored).
+- Camera-angle rows: the pose2sim lunge filmed by four cameras, ``cam01`` as the reference and
+  the other three views as attempts (score and number of cues); same person, other
+  repetition: the squat clip cut into its repetitions, the first as the reference.
+
+Usage: .venv/bin/python bench/quality.py [--movements m01,m07] [--workers 2] [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from camera_views import other_views_rows
+from dtaidistance import dtw_ndim
+
+from coach.features import SPECS, mirror_indices
+from coach.landmarks import REGIONS
+from coach.library.exercise_score import score_exercise
+from coach.library.meta import ExerciseMeta, meta_to_toml
+from coach.library.store import load_exercise
+from coach.params import DEFAULT_PARAMS, ScoringParams
+from coach.pose import PoseSequence
+from coach.recording import save_recording
+from coach.skeletons import load_uiprmd
+from coach.template import prepare_sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+UIPRMD = DATA / "uiprmd"
+MOVEMENTS = {
+    "m01": "deep squat", "m02": "hurdle step", "m03": "inline lunge", "m04": "side lunge",
+    "m05": "sit to stand", "m06": "standing active straight leg raise",
+    "m07": "standing shoulder abduction", "m08": "standing shoulder extension",
+    "m09": "standing shoulder internal-external rotation", "m10": "standing shoulder scaption",
+}
+SUBJECTS = ("s01", "s02", "s03", "s04", "s05", "s06")
+REPS = range(1, 11)
+BASELINE_FEATURES = ("trunk_flexion_deg", "lateral_bend_deg", "left_shoulder_deg",
+                     "right_shoulder_deg", "left_hip_deg", "right_hip_deg", "left_knee_deg",
+                     "right_knee_deg")
+#: Floor of a person's between-repetition spread when finding the region that differs (deg).
+TRUTH_SPREAD_FLOOR = 3.0
+
+
+def uiprmd_path(movement: str, subject: str, rep: int, correct: bool) -> Path:
+    folder = "correct" if correct else "incorrect"
+    suffix = "" if correct else "_inc"
+    return (UIPRMD / folder / "kinect" / "positions"
+            / f"{movement}_{subject}_e{rep:02d}_positions{suffix}.txt.gz")
+
+
+def load_movement(movement: str) -> dict[tuple[str, bool], list[PoseSequence]]:
+    """(subject, correct) -> the ten repetitions."""
+    return {(s, ok): [load_uiprmd(uiprmd_path(movement, s, r, ok)) for r in REPS]
+            for s in SUBJECTS for ok in (True, False)}
+
+
+def features_of(seq: PoseSequence) -> tuple[tuple[str, ...], np.ndarray]:
+    """Feature names and (T, F) values of a sequence as the scorer prepares it."""
+    _, track = prepare_sequence(seq)
+    return track.names, track.values
+
+
+def _filled(values: np.ndarray) -> np.ndarray:
+    out = np.array(values, copy=True)
+    for f in range(out.shape[1]):
+        ok = np.isfinite(out[:, f])
+        if ok.any() and not ok.all():
+            out[~ok, f] = np.interp(np.flatnonzero(~ok), np.flatnonzero(ok), out[ok, f])
+    return np.nan_to_num(out)
+
+
+def _aligned_diff(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """(F,) mean |a - b| along the DTW path between (Ta, F) and (Tb, F) (scaled for the path)."""
+    path = np.array(dtw_ndim.warping_path(np.ascontiguousarray(_filled(a) / scale),
+                                          np.ascontiguousarray(_filled(b) / scale),
+                                          use_c=True))
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(np.abs(a[path[:, 0]] - b[path[:, 1]]), axis=0)
+
+
+def differing_region(names: tuple[str, ...], wrong: np.ndarray,
+                     own_correct: list[np.ndarray]) -> str:
+    """The region whose features differ most between an incorrect repetition and the same
+    person's correct ones, in units of that person's between-repetition spread."""
+    scale = np.full(len(names), 10.0)  # degrees, only to steer the alignment
+    diffs = np.nanmean([_aligned_diff(wrong, c, scale) for c in own_correct], axis=0)
+    between = []
+    for i, c in enumerate(own_correct):
+        for d in own_correct[i + 1:i + 3]:
+            between.append(_aligned_diff(c, d, scale))
+    spread = np.maximum(np.nanmean(between, axis=0), TRUTH_SPREAD_FLOOR)
+    z = diffs / spread
+    best = {r: max((z[f] for f, n in enumerate(names) if SPECS[n].region == r
+                    and np.isfinite(z[f])), default=-np.inf) for r in REGIONS}
+    return max(best, key=lambda r: best[r])
+
+
+def baseline_distance(attempt: np.ndarray, takes: list[np.ndarray], cols: list[int],
+                      mirror_cols: list[int], mirror_sign: np.ndarray) -> float:
+    """Mean DTW distance of the attempt (T, F) to the takes on z-scored baseline angles, the
+    better of plain and mirrored."""
+    stack = np.concatenate([t[:, cols] for t in takes])
+    mu, sd = np.nanmean(stack, axis=0), np.maximum(np.nanstd(stack, axis=0), 1.0)
+    ref = [np.ascontiguousarray(_filled((t[:, cols] - mu) / sd)) for t in takes]
+    best = np.inf
+    for use, sign in ((cols, 1.0), (mirror_cols, mirror_sign)):
+        a = np.ascontiguousarray(_filled((attempt[:, use] * sign - mu) / sd))
+        best = min(best, float(np.mean([dtw_ndim.distance(a, r, use_c=True) for r in ref])))
+    return best
+
+
+@dataclass
+class Attempt:
+    movement: str
+    instructor: str
+    subject: str
+    correct: bool
+    score: float
+    cues: tuple[str, ...]
+    first_region: str
+    truth_region: str
+    baseline: float
+
+
+def _cue_region(key: tuple[str, str]) -> str:
+    return SPECS[key[0]].region if key[0] in SPECS else "tempo"
+
+
+def evaluate_instructor(movement: str, instructor: str,
+                        params: ScoringParams = DEFAULT_PARAMS) -> list[Attempt]:
+    """Every other subject's repetitions scored against ``instructor``'s reference."""
+    reps = load_movement(movement)
+    with tempfile.TemporaryDirectory(prefix="coach-quality-") as tmp:
+        folder = Path(tmp) / f"{movement}-{instructor}"
+        (folder / "takes").mkdir(parents=True)
+        meta = ExerciseMeta(name=f"{MOVEMENTS[movement]} ({instructor})",
+                            tradition="rehabilitation", kind="flowing", view="front",
+                            description=MOVEMENTS[movement], teaching_points=("-",),
+                            safety_notes=("-",), either_side=True)
+        (folder / "exercise.toml").write_text(meta_to_toml(meta), encoding="utf-8")
+        for k, take in enumerate(reps[(instructor, True)], 1):
+            save_recording(take, folder / "takes" / f"take-{k:03d}.npz")
+        exercise = load_exercise(folder, read_only=True, load_takes=True)
+        names, _ = features_of(reps[(instructor, True)][0])
+        take_values = [features_of(t)[1] for t in reps[(instructor, True)]]
+        cols = [names.index(n) for n in BASELINE_FEATURES]
+        perm, signs = mirror_indices(names)
+        mirror_cols = [int(perm[c]) for c in cols]
+        out = []
+        for subject in SUBJECTS:
+            if subject == instructor:
+                continue
+            own_correct = [features_of(s)[1] for s in reps[(subject, True)]]
+            for correct in (True, False):
+                for seq in reps[(subject, correct)]:
+                    report = score_exercise(seq, exercise, params=params)
+                    values = features_of(seq)[1]
+                    keys = tuple(tuple(k) for k in report.cue_keys)
+                    out.append(Attempt(
+                        movement, instructor, subject, correct, float(report.overall),
+                        tuple(report.cues), _cue_region(keys[0]) if keys else "",
+                        "" if correct else differing_region(names, values, own_correct),
+                        baseline_distance(values, take_values, cols, mirror_cols,
+                                          signs[cols])))
+        return out
+
+
+def auc(good: list[float], bad: list[float]) -> float:
+    """ROC AUC: probability that a correct attempt scores above an incorrect one (ties half)."""
+    if not good or not bad:
+        return float("nan")
+    g, b = np.asarray(good)[:, None], np.asarray(bad)[None, :]
+    return float(np.mean((g > b) + 0.5 * (g == b)))
+
+
+def summarise(rows: list[Attempt]) -> dict[str, float]:
+    good = [a for a in rows if a.correct]
+    bad = [a for a in rows if not a.correct]
+    return {
+        "auc": auc([a.score for a in good], [a.score for a in bad]),
+        "baseline_auc": auc([-a.baseline for a in good], [-a.baseline for a in bad]),
+        "median_correct": float(np.median([a.score for a in good])),
+        "median_incorrect": float(np.median([a.score for a in bad])),
+        "false_cues": float(np.mean([bool(a.cues) for a in good])),
+        "first_cue_right": float(np.mean([a.first_region == a.truth_region for a in bad])),
+        "n": len(rows),
+    }
+
+
+def print_table(rows: list[Attempt]) -> dict[str, float]:
+    by_movement: dict[str, list[Attempt]] = defaultdict(list)
+    for a in rows:
+        by_movement[a.movement].append(a)
+    head = (f"{'movement':44s} {'AUC':>5s} {'base':>5s} {'med ok':>6s} {'med bad':>7s} "
+            f"{'false cue':>9s} {'1st cue':>7s} {'n':>5s}")
+    print(head)
+    print("-" * len(head))
+
+    def line(label: str, s: dict[str, float]) -> None:
+        print(f"{label:44s} {s['auc']:5.3f} {s['baseline_auc']:5.3f} {s['median_correct']:6.1f} "
+              f"{s['median_incorrect']:7.1f} {s['false_cues']:9.0%} {s['first_cue_right']:7.0%} "
+              f"{s['n']:5d}")
+
+    for m in sorted(by_movement):
+        line(f"{m} {MOVEMENTS[m]}"[:44], summarise(by_movement[m]))
+    pooled = summarise(rows)
+    print("-" * len(head))
+    line("pooled (every attempt ranked together)", pooled)
+    return pooled
+
+
+def region_confusion(rows: list[Attempt]) -> None:
+    """Where first cues went, against the region that differs most (incorrect attempts)."""
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for a in rows:
+        if not a.correct:
+            counts[a.truth_region][a.first_region or "none"] += 1
+    print("\nfirst cue's region (columns) on incorrect attempts, by the region that differs "
+          "most (rows)")
+    cols = [*REGIONS, "tempo", "none"]
+    print(f"{'':10s}" + "".join(f"{c:>10s}" for c in cols))
+    for r in REGIONS:
+        if counts[r]:
+            print(f"{r:10s}" + "".join(f"{counts[r][c]:10d}" for c in cols))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--movements", default=",".join(MOVEMENTS),
+                        help="comma-separated movements (default: all ten)")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--cache", type=Path, help="folder for extracted clip landmarks")
+    parser.add_argument("--no-clips", action="store_true", help="UI-PRMD only")
+    parser.add_argument("--instructors", default=",".join(SUBJECTS),
+                        help="comma-separated subjects to take as the instructor (default: all)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="score with a ScoringParams number changed (repeatable), e.g. "
+                             "--set score_softness=1.2")
+    args = parser.parse_args()
+    if not UIPRMD.is_dir():
+        sys.exit(f"{UIPRMD}: the UI-PRMD development set is not there")
+    movements = [m.strip() for m in args.movements.split(",") if m.strip()]
+    instructors = [s.strip() for s in args.instructors.split(",") if s.strip()]
+    params = replace(DEFAULT_PARAMS, **{k: float(v) for k, v in
+                                        (item.split("=", 1) for item in args.set)})
+    if args.set:
+        print("changed from the defaults: " + ", ".join(args.set))
+    jobs = [(m, s, params) for m in movements for s in instructors]
+    t0 = time.perf_counter()
+    rows: list[Attempt] = []
+    with ProcessPoolExecutor(args.workers) as pool:
+        for part in pool.map(evaluate_instructor, *zip(*jobs, strict=True)):
+            rows.extend(part)
+    print(f"UI-PRMD, leave one subject out: {len(jobs)} references, {len(rows)} attempts "
+          f"scored in {time.perf_counter() - t0:.0f} s\n")
+    pooled = print_table(rows)
+    region_confusion(rows)
+    goals = [("pooled AUC >= 0.90", pooled["auc"] >= 0.90),
+             ("AUC >= baseline + 0.05", pooled["auc"] >= pooled["baseline_auc"] + 0.05),
+             ("median correct >= 80", pooled["median_correct"] >= 80),
+             ("no cue on >= 80% of correct", pooled["false_cues"] <= 0.20),
+             ("median incorrect >= 15 below correct",
+              pooled["median_correct"] - pooled["median_incorrect"] >= 15),
+             ("first cue names the differing region >= 70%", pooled["first_cue_right"] >= 0.70)]
+    print("\ngoals: " + "; ".join(f"{g}: {'met' if ok else 'MISSED'}" for g, ok in goals))
+    if not args.no_clips:
+        clips = other_views_rows(args.cache)
+        views = [clips[c] for c in ("cam02", "cam03", "cam04")]
+        cues = [clips[f"{c}_cues"] for c in ("cam02", "cam03", "cam04")]
+        ok = min(views) >= 85 and max(cues) <= 1
+        print(f"\ngoal: other views >= 85 with at most one cue each: "
+              f"{'met' if ok else 'MISSED'} ({min(views):.1f}-{max(views):.1f}, "
+              f"{max(cues):.0f} cue(s) at most)")
+
+
+if __name__ == "__main__":
+    main()

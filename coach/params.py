@@ -1,0 +1,137 @@
+"""Every tuned number of the scorer, in one frozen object passed in (defaults in one place).
+
+How the defaults were chosen: on the UI-PRMD development subjects only (``../shared/data/
+uiprmd``, subjects s01-s06, ten physiotherapy movements done correctly and incorrectly), with
+``bench/quality.py``'s leave-one-subject-out protocol: one person's correct repetitions as the
+instructor's takes, the other people's repetitions as attempts. Nothing here was tuned on the
+project's reference recordings or sample clips, and an evaluation varies these numbers by
+passing another ``ScoringParams`` (``dataclasses.replace(DEFAULT_PARAMS, ...)``), never by
+patching modules.
+
+Tolerances are in each feature's unit (degrees). A tolerance is "how far from the reference
+still counts as right": the floor (``tolerance_deg``) is how much different people doing the
+movement correctly differ from one another once their start posture is allowed for; with
+several instructor takes it grows with the spread between them (``take_spread_factor``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+
+
+def _frozen(values: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType(dict(values))
+
+
+#: Per feature, in degrees (the three columns are the three tables below):
+#: - tolerance: how much different people doing a movement correctly differ (the floor);
+#: - start allowance: how far a person's own start posture may differ from the instructor's
+#:   and still be taken as their neutral (within it the reference is moved to the person's
+#:   start, so a build or a camera angle is not a fault; beyond it the rest counts);
+#: - view error: how far the feature can differ between two cameras a quarter turn apart
+#:   round the person, for the same pose (the pose model's depth is least sure along the line
+#:   of sight), scaled by the sine of the difference (up to 90 deg) between the attempt's and
+#:   the reference's view. From the differences measured between the four views of one
+#:   movement (``../shared/DESIGN.md``: lateral bend 8, trunk flexion 10, neck 10, hips 10-12,
+#:   shoulders 10, knees 15-18, elbows 11-22, twist 24 deg mean absolute), at about 1.5 times
+#:   those means so that a typical view difference sits inside the tolerance. The development
+#:   subjects were all filmed from the front and cannot set this column.
+_PER_FEATURE: dict[str, tuple[float, float, float]] = {
+    "trunk_flexion_deg": (5.0, 10.0, 15.0),
+    "lateral_bend_deg": (3.0, 6.0, 12.0),
+    "axial_twist_deg": (10.0, 25.0, 35.0),
+    "spine_curve_deg": (8.0, 10.0, 6.0),
+    "neck_flexion_deg": (10.0, 12.0, 15.0),
+    "neck_lateral_deg": (8.0, 8.0, 15.0),
+    "shoulder_level_deg": (3.0, 6.0, 12.0),
+    "hip_level_deg": (3.0, 6.0, 12.0),
+    **{f"{side}_shoulder_deg": (22.0, 20.0, 15.0) for side in ("left", "right")},
+    **{f"{side}_hip_deg": (22.0, 20.0, 17.0) for side in ("left", "right")},
+    **{f"{side}_elbow_deg": (30.0, 25.0, 30.0) for side in ("left", "right")},
+    **{f"{side}_knee_deg": (22.0, 20.0, 25.0) for side in ("left", "right")},
+}
+TOLERANCE_DEG = _frozen({name: row[0] for name, row in _PER_FEATURE.items()})
+START_ALLOWANCE_DEG = _frozen({name: row[1] for name, row in _PER_FEATURE.items()})
+VIEW_ERROR_DEG = _frozen({name: row[2] for name, row in _PER_FEATURE.items()})
+
+
+@dataclass(frozen=True)
+class ScoringParams:
+    """The scorer's tuned numbers.
+
+    tolerance_deg: feature -> tolerance floor (degrees), see the module doc.
+    take_spread_factor: with several takes, tolerance = sqrt(floor^2 + (factor x between-take
+        standard deviation)^2) at each moment.
+    start_allowance_deg: feature -> how much of a start-posture difference is forgiven.
+    view_error_deg: feature -> what a quarter turn of the camera can change (see above).
+    noise_factor: the tolerance also grows by this many times the landmark jitter measured in
+        the attempt and the reference themselves (frame-to-frame noise of each feature), so a
+        noisier camera or pose model is not read as faults.
+    start_window_s: seconds at the start of an attempt (and of the reference) whose median is
+        the start posture.
+    score_softness: deviation (tolerance units, root mean square over a region) at which a
+        score falls to exp(-1/2) ~ 61.
+    coverage_full: share of the reference's motion from which an attempt is not marked down
+        for stopping early.
+    min_frames: fewest usable frames an attempt or a reference needs.
+    tempo_same: tempo ratio band read as "about the reference's pace".
+    tempo_rushed: from this ratio on (or below its inverse) the pace gets a cue, after the
+        body's cues: people's own pace differs more than ``tempo_same``.
+    tempo_penalty_fast / tempo_penalty_slow: penalty per squared doubling outside ``tempo_same``.
+    min_repetition_share: a pass through the reference covering less of its motion than this
+        is not a repetition of its own (it is joined to the one before).
+    cue_threshold: deviation (tolerance units) from which a feature is out of tolerance for a
+        cue; cue_min_fraction: share of the weighted frames it must be out for an offline cue.
+    spine_preference: a spine cue comes first while its severity is at least this share of
+        the most severe cue's.
+    max_cues: most cues a report lists. worst_count / worst_gap_ms: worst moments.
+    mirror_jump_deg: a facing-direction jump above this from the frames around marks a frame
+        the pose model mirrored; mirror_window_s: how many seconds around are looked at.
+    """
+
+    tolerance_deg: Mapping[str, float] = field(default_factory=lambda: TOLERANCE_DEG)
+    take_spread_factor: float = 2.0
+    start_allowance_deg: Mapping[str, float] = field(
+        default_factory=lambda: START_ALLOWANCE_DEG)
+    start_window_s: float = 0.5
+    view_error_deg: Mapping[str, float] = field(default_factory=lambda: VIEW_ERROR_DEG)
+    noise_factor: float = 2.0
+    score_softness: float = 1.5
+    coverage_full: float = 0.85
+    min_frames: int = 2
+    tempo_same: tuple[float, float] = (0.8, 1.25)
+    tempo_rushed: float = 1.5
+    tempo_penalty_fast: float = 0.12
+    tempo_penalty_slow: float = 0.05
+    min_repetition_share: float = 0.5
+    cue_threshold: float = 1.5
+    cue_min_fraction: float = 0.25
+    spine_preference: float = 0.6
+    max_cues: int = 5
+    worst_count: int = 3
+    worst_gap_ms: float = 1000.0
+    mirror_jump_deg: float = 60.0
+    mirror_window_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tolerance_deg", _frozen(self.tolerance_deg))
+        object.__setattr__(self, "start_allowance_deg", _frozen(self.start_allowance_deg))
+        object.__setattr__(self, "view_error_deg", _frozen(self.view_error_deg))
+        bad = [k for k, v in self.tolerance_deg.items() if not v > 0]
+        if bad:
+            raise ValueError(f"tolerance_deg: expected values > 0, got {bad}")
+        if not self.score_softness > 0:
+            raise ValueError("score_softness: expected a value > 0")
+
+    def __hash__(self) -> int:
+        return hash(tuple(tuple(sorted(v.items())) if isinstance(v, Mapping) else v
+                          for v in (getattr(self, f.name) for f in fields(self))))
+
+    def tolerance(self, name: str) -> float:
+        """The tolerance floor of one feature (degrees)."""
+        return float(self.tolerance_deg[name])
+
+
+DEFAULT_PARAMS = ScoringParams()
