@@ -5,10 +5,13 @@ The clip is first letterboxed to a 640x480, 30 fps H.264 file (what a webcam giv
 capturing a frame costs what a camera frame costs: one 640x480 decode.
 
 1. Rate: the live loop (capture thread decoding the 640x480 clip, pose model, One Euro
-   smoothing, online alignment, scoring, cues, every overlay, mirrored display) against the
-   bare ``PoseLandmarker.detect_for_video`` loop on the same frames already decoded into
-   memory. Goal: the live loop keeps at least 0.9 of the bare rate. For reference, the
-   simplest real loop (read a frame, detect, repeat, in one thread) is timed too.
+   smoothing, online alignment, scoring, cues, every overlay, the follow-along figure,
+   mirrored display) with its real sink against the bare ``PoseLandmarker.detect_for_video``
+   loop on the same frames already decoded into memory: the H.264 writer (as ``--headless``
+   runs), and the window (under the display in ``DISPLAY``, or a virtual one started with
+   Xvfb when there is none). Goal: the live loop keeps at least 0.9 of the bare rate. For
+   reference, the simplest real loop (read a frame, detect, repeat, in one thread) is timed
+   too.
 2. Scoring and drawing, ms per frame at 640x480: the same session with the pose model replaced
    by the poses it found (looked up per frame); the CPU time of the coaching loop's thread
    (scoring, drawing, hand-over bookkeeping: the model and the capture run in threads of
@@ -25,10 +28,14 @@ capturing a frame costs what a camera frame costs: one 640x480 decode.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -37,9 +44,12 @@ from pose_throughput import bare_fps  # the same bare loop as the pose throughpu
 
 from coach.backend import PoseBackend
 from coach.library import Library
+from coach.live.app import follow_along
 from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.session import Session, SessionConfig
+from coach.live.sinks import Sink, VideoSink, WindowSink
+from coach.overlay.follow import FollowAlong
 from coach.pose import FramePose
 from coach.sources import Frame, VideoFileSource
 from coach.video_writer import VideoWriter
@@ -143,25 +153,57 @@ class TimedCoaching:
         return self.inner.report()
 
 
-def run_session(source, detect: Callable[[Frame], FramePose],
-                coaching) -> tuple[float, float, int]:
-    """Run a headless session over ``source``; (wall seconds, CPU seconds of the coaching
-    loop's own thread, frames processed)."""
+def run_session(source, detect: Callable[[Frame], FramePose], coaching,
+                sink: Sink | None = None, follow: FollowAlong | None = None
+                ) -> tuple[float, float, int]:
+    """Run a session over ``source`` into ``sink`` (default: nowhere); (wall seconds, CPU
+    seconds of the coaching loop's own thread, frames processed). The sink is closed (the
+    video finished) inside the timed span."""
+    sink = sink or NullSink()
     capture = FrameCapture(lambda: source, live=False, first_source=source)
     session = Session(capture, detect, coaching,
-                      SessionConfig(setup_check=False, mirror_display=True), [NullSink()],
-                      source.fps)
+                      SessionConfig(setup_check=False, mirror_display=True), [sink],
+                      source.fps, follow=follow)
     start, cpu = time.perf_counter(), time.thread_time()
     outcome = session.run()
+    sink.close()
     return time.perf_counter() - start, time.thread_time() - cpu, outcome.frames_processed
 
 
-def live_fps(clip: Path, exercise, frames: int) -> float:
-    """The whole live loop, decoding included (frames per second)."""
+def live_fps(clip: Path, exercise, frames: int, sink: Callable[[], Sink]) -> float:
+    """The whole live loop with a real sink, decoding included (frames per second)."""
+    follow = follow_along(exercise, mirror=True)
     with PoseBackend() as backend:
         seconds, _, done = run_session(LoopedClip(clip, frames=frames), backend.detect,
-                                       ExerciseCoaching(exercise, image_size=SIZE))
+                                       ExerciseCoaching(exercise, image_size=SIZE), sink(),
+                                       follow)
     return done / seconds
+
+
+@contextmanager
+def a_display() -> Iterator[str | None]:
+    """The display to open the window on: ``DISPLAY``, else a virtual one (Xvfb) for the
+    duration; None when neither is possible."""
+    if os.environ.get("DISPLAY"):
+        yield os.environ["DISPLAY"]
+        return
+    xvfb = shutil.which("Xvfb")
+    number = next((n for n in range(170, 200) if not Path(f"/tmp/.X{n}-lock").exists()), None)
+    if xvfb is None or number is None:
+        yield None
+        return
+    proc = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1280x1024x24", "-nolisten",
+                             "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{number}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.environ["DISPLAY"] = f":{number}"
+        yield os.environ["DISPLAY"]
+    finally:
+        os.environ.pop("DISPLAY", None)
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def read_detect_fps(clip: Path, frames: int) -> float:
@@ -199,7 +241,18 @@ def main() -> int:
         print(f"clip {args.clip.name} letterboxed to {SIZE[0]}x{SIZE[1]} at 30 fps, "
               f"{len(frames)} frames, exercise '{exercise.slug}'")
         if "1" in args.parts:
-            ok &= rate(clip, args.repeats, exercise, frames)
+            video = Path(tmp) / "session.mp4"
+            ok &= rate(clip, args.repeats, exercise, frames, "the H.264 video writer",
+                       lambda: VideoSink(video, 30.0))
+            with a_display() as display:
+                if display is None:
+                    print("   the window: not measured (no display, and Xvfb is not installed)")
+                else:
+                    from coach.live.window import Window
+
+                    ok &= rate(clip, args.repeats, exercise, frames,
+                               f"the window on display {display}",
+                               lambda: WindowSink(Window("coach bench")))
         if "2" in args.parts:
             ok &= cost(exercise, frames)
         if "3" in args.parts:
@@ -207,8 +260,9 @@ def main() -> int:
     return 0 if ok else 1
 
 
-def rate(clip: Path, repeats: int, exercise, frames: list[Frame]) -> bool:
-    """Part 1: the whole live loop against the bare pose loop.
+def rate(clip: Path, repeats: int, exercise, frames: list[Frame], sink_name: str,
+         sink: Callable[[], Sink]) -> bool:
+    """Part 1: the whole live loop into ``sink`` against the bare pose loop.
 
     Run in back-to-back pairs (the order alternating) so that both loops of a pair see the
     same load from anything else on the machine; the median of the pairs' ratios is reported.
@@ -216,18 +270,18 @@ def rate(clip: Path, repeats: int, exercise, frames: list[Frame]) -> bool:
     ratios, bares, lives, simples = [], [], [], []
     for i in range(repeats):
         if i % 2:
-            live = live_fps(clip, exercise, len(frames))
+            live = live_fps(clip, exercise, len(frames), sink)
             bare = bare_fps(frames)
         else:
             bare = bare_fps(frames)
-            live = live_fps(clip, exercise, len(frames))
+            live = live_fps(clip, exercise, len(frames), sink)
         simples.append(read_detect_fps(clip, len(frames)))
         bares.append(bare)
         lives.append(live)
         ratios.append(live / bare)
     ratio = float(np.median(ratios))
-    print(f"1. rate: bare pose loop {np.median(bares):.1f} fps, whole live loop "
-          f"{np.median(lives):.1f} fps (medians of {repeats} runs); ratio {ratio:.2f}, pairs "
+    print(f"1. rate into {sink_name}: bare pose loop {np.median(bares):.1f} fps, whole live "
+          f"loop {np.median(lives):.1f} fps (medians of {repeats} runs); ratio {ratio:.2f}, pairs "
           f"{', '.join(f'{r:.2f}' for r in ratios)} "
           f"({'meets' if ratio >= RATE_GOAL else 'MISSES'} the {RATE_GOAL} goal)")
     print(f"   for reference, read + detect in one thread: {np.median(simples):.1f} fps "

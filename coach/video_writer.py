@@ -104,7 +104,7 @@ class VideoWriter:
 
     def _pts(self, timestamp_ms: float | None) -> int:
         if timestamp_ms is None or not np.isfinite(timestamp_ms):
-            pts = self._last_pts + round(1000.0 / self.fps) if self._last_pts >= 0 else 0
+            pts = round(self.frames_written * 1000.0 / self.fps)
         else:
             if self._first_ms is None:
                 self._first_ms = timestamp_ms

@@ -33,6 +33,7 @@ from coach.live.session import Session, SessionConfig, SessionOutcome
 from coach.live.sinks import Sink, VideoSink, WindowSink
 from coach.numbers import rounded
 from coach.overlay.follow import FollowAlong
+from coach.overlay.target import target_pose
 from coach.recording import recording_bytes
 from coach.sources import FrameSource, open_source
 
@@ -133,6 +134,14 @@ def earlier_sessions(options: LiveOptions, slug: str) -> tuple[list[SessionRecor
         return [], str(err)
 
 
+def follow_along(exercise: Exercise, mirror: bool = False) -> FollowAlong | None:
+    """What the person follows: the reference movement, or a held posture's target pose."""
+    if exercise.is_held:
+        hold = exercise.meta.hold
+        return None if hold is None else FollowAlong(target_pose(hold.targets), mirror)
+    return FollowAlong(exercise.template().pose, mirror)
+
+
 def session_stem(folder: Path, slug: str, started: datetime) -> str:
     """A name for one session's files in ``folder`` that no earlier session's files have:
     ``<exercise>-<local date>-<time>``, with ``-2``, ``-3``... when taken."""
@@ -193,7 +202,7 @@ def _run(options: LiveOptions, opener: Callable[[str], FrameSource],
     try:
         coaching = ExerciseCoaching(exercise, image_size=image_size, source=source.name,
                                     fps=source.fps)
-        follow = None if exercise.is_held else FollowAlong(exercise.template().pose, mirror)
+        follow = follow_along(exercise, mirror)
         backend = PoseBackend(options.model, mode="video", max_people=options.max_people)
     except BaseException:
         source.close()

@@ -122,7 +122,8 @@ def safety_screen(size: tuple[int, int], title: str, notes: Sequence[str], pain:
         else:
             box = (int(width * 0.62), int(24 * ui_scale(scene)), box[2], height - box[1])
             right = box[0]
-        preview.annotate(scene, preview.index_looping(elapsed_ms), "The movement", box)
+        caption = "The pose to hold" if len(preview) == 1 else "The movement"
+        preview.annotate(scene, preview.index_looping(elapsed_ms), caption, box)
     w = _writer(scene, right)
     w.line(title, 1.0, WHITE, bold=True)
     w.space(8)

@@ -77,6 +77,7 @@ TEXTS = {
     "second_person": "Someone else is in view: still coaching the first person",
     "follow": "Follow",
     "preview": "The movement",
+    "target": "Hold this pose",
     "camera_lost": "Camera lost",
     "camera_detail": "Check the cable or the stream; the session is kept",
     "countdown": "Get ready",
@@ -197,7 +198,8 @@ class Session:
     sinks: where annotated frames go (window, video); a command from any of them is obeyed.
         The processing rate is drawn only on what interactive sinks (the window) show.
     speak: called with each newly shown cue (spoken cues), or None.
-    follow: the reference drawn as a figure to follow (flowing movements), or None.
+    follow: the reference drawn as a figure to follow (a flowing movement), or a held
+        posture's target pose (one frame); None for neither.
     """
 
     def __init__(self, capture: FrameCapture, detect: Callable[[Frame], FramePose],
@@ -282,7 +284,7 @@ class Session:
                 if self._setup_ms is None:
                     self._setup_ms = frame.timestamp_ms
                 self.follow.annotate(scene, self.follow.index_looping(
-                    frame.timestamp_ms - self._setup_ms), TEXTS["preview"])
+                    frame.timestamp_ms - self._setup_ms), self._follow_caption("preview"))
             if gate.phase == "checking":
                 ov.message.annotate(scene, TEXTS["setup"],
                                     report.instructions or (TEXTS["hold_still"],))
@@ -340,13 +342,18 @@ class Session:
         progress = None if view is None else self._shown_progress(view.progress)
         if self.follow is not None:
             self.follow.annotate(scene, self.follow.index_at(progress, FOLLOW_LEAD_S),
-                                 TEXTS["follow"])
+                                 self._follow_caption("follow"))
         if view is None:
             ov.progress.annotate(scene, self.coaching.title)
         else:
             ov.progress.annotate(scene, self.coaching.title, progress, view.held_s,
                                  view.target_s)
             ov.cue.annotate(scene, view.cue)
+
+    def _follow_caption(self, key: str) -> str:
+        """The follow-along panel's caption: a held posture's figure is one target pose."""
+        held = self.follow is not None and len(self.follow) == 1
+        return TEXTS["target"] if held else TEXTS[key]
 
     def _shown_progress(self, progress: float | None) -> float | None:
         """Progress that only moves forward within a repetition (see PROGRESS_RESTART_DROP)."""

@@ -102,7 +102,7 @@ class FollowAlong:
         i = min(max(int(index), 0), len(self) - 1)
         usable = self.usable[i]
         points = (self.points[i] - self._low) * scale + offset
-        local = np.round(points).astype(np.int32)
+        local = np.round(np.nan_to_num(points, nan=-1.0)).astype(np.int32)
         drawn = usable[_LIMBS].all(axis=1)
         if drawn.any():
             cv2.polylines(scene, list(local[_LIMBS[drawn]]), False, LIMB_COLOUR, thickness,
@@ -111,8 +111,13 @@ class FollowAlong:
         if spine is not None:
             cv2.polylines(scene, [spine], False, SPINE_COLOUR, thickness * 2, cv2.LINE_AA)
         if usable[L.NOSE]:
-            cv2.circle(scene, tuple(int(v) for v in local[L.NOSE]), thickness * 3,
-                       LIMB_COLOUR, thickness, cv2.LINE_AA)
+            nose = tuple(int(v) for v in local[L.NOSE])
+            if usable[L.LEFT_SHOULDER] and usable[L.RIGHT_SHOULDER]:  # the neck
+                neck = (local[L.LEFT_SHOULDER] + local[L.RIGHT_SHOULDER]) // 2
+                cv2.line(scene, (int(neck[0]), int(neck[1])), nose, LIMB_COLOUR, thickness,
+                         cv2.LINE_AA)
+            cv2.circle(scene, nose, thickness * 3, (20, 20, 24), -1, cv2.LINE_AA)
+            cv2.circle(scene, nose, thickness * 3, LIMB_COLOUR, thickness, cv2.LINE_AA)
         for joint in np.flatnonzero(usable[11:]) + 11:
             cv2.circle(scene, tuple(int(v) for v in local[joint]), thickness, LIMB_COLOUR, -1,
                        cv2.LINE_AA)

@@ -38,6 +38,8 @@ class ProgressAnnotator:
         else:
             fill, caption = None, title
         font_scale = 0.55 * s
+        while font_scale > 0.3 and text_size(caption, font_scale, 1)[0] > x1 - x0:
+            font_scale *= 0.92  # a long caption on a narrow picture: smaller, not cut off
         _, text_h, depth = text_size(caption, font_scale, 1)
         shade(scene, x0 - margin // 2, y0 - margin // 2, x1 + margin // 2,
               y0 + bar_h + text_h + depth + margin, alpha=0.5)

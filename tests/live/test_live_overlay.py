@@ -227,3 +227,34 @@ def test_notice_needs_its_cause_to_last():
     assert shown.index(True) == 10  # after 1 s
     assert notice.update(False, 1600) and notice.update(False, 2000)
     assert not notice.update(False, 2100)  # gone 500 ms later
+
+
+def test_a_long_caption_fits_a_phone_picture():
+    scene = np.zeros((640, 360, 3), np.uint8)
+    ProgressAnnotator().annotate(scene, "Mountain pose alignment", held_s=12.3, target_s=30.0)
+    cols = np.flatnonzero(np.all(scene >= 230, axis=2).any(axis=0))
+    assert cols.max() < 360 - 4  # the whole caption, inside the picture
+
+
+def test_held_posture_targets_drawn_as_a_figure():
+    from coach.library import Library
+    from coach.overlay.target import target_points, target_pose
+
+    standing = target_points(Library.open().get("mountain-pose").meta.hold.targets)
+    assert standing[L.LEFT_SHOULDER][1] > standing[L.LEFT_HIP][1] > standing[L.LEFT_ANKLE][1]
+    assert abs(standing[L.LEFT_ANKLE][0]) < 0.05  # legs straight under the hips
+    sphinx = target_points(Library.open().get("sphinx-pose").meta.hold.targets)
+    # lying on the front: chest raised forward, legs behind on the floor, forearms forward
+    assert sphinx[L.LEFT_SHOULDER][0] > 0 and sphinx[L.LEFT_ANKLE][0] < -0.4
+    assert abs(sphinx[L.LEFT_ANKLE][1]) < 0.1
+    assert sphinx[L.LEFT_WRIST][0] > sphinx[L.LEFT_ELBOW][0]
+    bird = target_points(Library.open().get("bird-dog").meta.hold.targets)
+    assert bird[L.RIGHT_WRIST][0] > bird[L.RIGHT_SHOULDER][0] + 0.25  # right arm reaches forward
+    assert bird[L.LEFT_ANKLE][0] < -0.4  # left leg reaches back
+    assert bird[L.RIGHT_KNEE][1] < -0.2  # right knee down on the floor
+    pose = target_pose(Library.open().get("bird-dog").meta.hold.targets)
+    assert len(pose) == 1 and np.nanmin(pose.image_xyz[0, :, :2]) >= 0.1
+    scene = np.zeros((640, 360, 3), np.uint8)
+    follow = FollowAlong(pose)
+    follow.annotate(scene, follow.index_at(None), "Hold this pose")
+    assert np.all(scene == LIMB_COLOUR, axis=2).sum() > 100
