@@ -50,7 +50,7 @@ from coach.features import SPECS, mirror_indices
 from coach.landmarks import REGIONS
 from coach.library.exercise_score import score_exercise
 from coach.library.meta import ExerciseMeta, meta_to_toml
-from coach.library.store import load_exercise
+from coach.library.store import Exercise, load_exercise
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
 from coach.recording import save_recording
@@ -160,43 +160,54 @@ def _cue_region(key: tuple[str, str]) -> str:
     return SPECS[key[0]].region if key[0] in SPECS else "tempo"
 
 
-def evaluate_instructor(movement: str, instructor: str,
-                        params: ScoringParams = DEFAULT_PARAMS) -> list[Attempt]:
-    """Every other subject's repetitions scored against ``instructor``'s reference."""
+def _exercise_of(folder: Path, movement: str, takes: list[PoseSequence]) -> Exercise:
+    """The instructor's correct repetitions written as an exercise of a library folder (with
+    ``either_side``) and read back the library's normal way."""
+    (folder / "takes").mkdir(parents=True)
+    meta = ExerciseMeta(name=f"{MOVEMENTS[movement]} ({folder.name})",
+                        tradition="rehabilitation", kind="flowing", view="front",
+                        description=MOVEMENTS[movement], teaching_points=("-",),
+                        safety_notes=("-",), either_side=True)
+    (folder / "exercise.toml").write_text(meta_to_toml(meta), encoding="utf-8")
+    for k, take in enumerate(takes, 1):
+        save_recording(take, folder / "takes" / f"take-{k:03d}.npz")
+    return load_exercise(folder, read_only=True, load_takes=True)
+
+
+def evaluate_movement(movement: str, instructors: tuple[str, ...],
+                      params: ScoringParams = DEFAULT_PARAMS) -> list[Attempt]:
+    """Each instructor in turn: every OTHER subject's repetitions scored against the
+    reference built from the instructor's correct ones."""
     reps = load_movement(movement)
+    names = features_of(reps[(SUBJECTS[0], True)][0])[0]
+    values = {(s, ok, k): features_of(seq)[1] for (s, ok), seqs in reps.items()
+              for k, seq in enumerate(seqs)}
+    truth = {(s, k): differing_region(names, values[(s, False, k)],
+                                      [values[(s, True, i)] for i in range(len(REPS))])
+             for s in SUBJECTS for k in range(len(REPS))}
+    cols = [names.index(n) for n in BASELINE_FEATURES]
+    perm, signs = mirror_indices(names)
+    mirror_cols = [int(perm[c]) for c in cols]
+    out = []
     with tempfile.TemporaryDirectory(prefix="coach-quality-") as tmp:
-        folder = Path(tmp) / f"{movement}-{instructor}"
-        (folder / "takes").mkdir(parents=True)
-        meta = ExerciseMeta(name=f"{MOVEMENTS[movement]} ({instructor})",
-                            tradition="rehabilitation", kind="flowing", view="front",
-                            description=MOVEMENTS[movement], teaching_points=("-",),
-                            safety_notes=("-",), either_side=True)
-        (folder / "exercise.toml").write_text(meta_to_toml(meta), encoding="utf-8")
-        for k, take in enumerate(reps[(instructor, True)], 1):
-            save_recording(take, folder / "takes" / f"take-{k:03d}.npz")
-        exercise = load_exercise(folder, read_only=True, load_takes=True)
-        names, _ = features_of(reps[(instructor, True)][0])
-        take_values = [features_of(t)[1] for t in reps[(instructor, True)]]
-        cols = [names.index(n) for n in BASELINE_FEATURES]
-        perm, signs = mirror_indices(names)
-        mirror_cols = [int(perm[c]) for c in cols]
-        out = []
-        for subject in SUBJECTS:
-            if subject == instructor:
-                continue
-            own_correct = [features_of(s)[1] for s in reps[(subject, True)]]
-            for correct in (True, False):
-                for seq in reps[(subject, correct)]:
-                    report = score_exercise(seq, exercise, params=params)
-                    values = features_of(seq)[1]
-                    keys = tuple(tuple(k) for k in report.cue_keys)
-                    out.append(Attempt(
-                        movement, instructor, subject, correct, float(report.overall),
-                        tuple(report.cues), _cue_region(keys[0]) if keys else "",
-                        "" if correct else differing_region(names, values, own_correct),
-                        baseline_distance(values, take_values, cols, mirror_cols,
-                                          signs[cols])))
-        return out
+        for instructor in instructors:
+            exercise = _exercise_of(Path(tmp) / instructor, movement,
+                                    reps[(instructor, True)])
+            takes = [values[(instructor, True, k)] for k in range(len(REPS))]
+            for subject in SUBJECTS:
+                if subject == instructor:
+                    continue
+                for correct in (True, False):
+                    for k, seq in enumerate(reps[(subject, correct)]):
+                        report = score_exercise(seq, exercise, params=params)
+                        keys = tuple(tuple(key) for key in report.cue_keys)
+                        out.append(Attempt(
+                            movement, instructor, subject, correct, float(report.overall),
+                            tuple(report.cues), _cue_region(keys[0]) if keys else "",
+                            "" if correct else truth[(subject, k)],
+                            baseline_distance(values[(subject, correct, k)], takes, cols,
+                                              mirror_cols, signs[cols])))
+    return out
 
 
 def auc(good: list[float], bad: list[float]) -> float:
@@ -279,13 +290,14 @@ def main() -> None:
                                         (item.split("=", 1) for item in args.set)})
     if args.set:
         print("changed from the defaults: " + ", ".join(args.set))
-    jobs = [(m, s, params) for m in movements for s in instructors]
+    jobs = [(m, tuple(instructors), params) for m in movements]
     t0 = time.perf_counter()
     rows: list[Attempt] = []
     with ProcessPoolExecutor(args.workers) as pool:
-        for part in pool.map(evaluate_instructor, *zip(*jobs, strict=True)):
+        for part in pool.map(evaluate_movement, *zip(*jobs, strict=True)):
             rows.extend(part)
-    print(f"UI-PRMD, leave one subject out: {len(jobs)} references, {len(rows)} attempts "
+    print(f"UI-PRMD, leave one subject out: {len(jobs) * len(instructors)} references, "
+          f"{len(rows)} attempts "
           f"scored in {time.perf_counter() - t0:.0f} s\n")
     pooled = print_table(rows)
     region_confusion(rows)

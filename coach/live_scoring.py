@@ -8,11 +8,6 @@ plane) -> online alignment (where in the reference the person is) -> deviation p
 from the reference at that moment, in tolerance units -> score 0-100 per region and overall
 -> the cue to show (``CueScheduler``).
 
-Measured on the pose2sim clips (four synchronised views of one movement, so the true moment
-is known), each looped three times against a ``cam01`` template: the aligned moment is off
-by a median 17 ms in the reference's own view and 50-100 ms from the other views (p90
-250-400 ms), and the three passes are counted.
-
 "Up" is estimated from the first ``UP_WINDOW_S`` seconds with a person (the setup and
 countdown, standing or sitting still) as for files, then fixed.
 

@@ -1,42 +1,31 @@
 """Score an attempt against a reference: overall 0-100, per region, timeline, worst moments,
-tempo and cues.
+tempo and cues. Every tuned number comes from a ``coach.params.ScoringParams``.
 
 Pipeline: attempt -> blank whole-body mirrored frames -> One Euro smoothing -> features (world
 plane when both sides have world landmarks, else image plane, and the report says which) ->
-DTW alignment with the reference template (``coach.align``) -> per matched pair, the signed
-deviation of every feature in tolerance units ``z = (attempt - reference) / spread`` ->
-per region and frame, the root mean square of z over the region's features (weights: feature
-weight x landmark confidence), turned into a score ``100 * exp(-(z / SCORE_SOFTNESS)^2 / 2)``
-(100 on the reference, about 80 at the tolerance's edge, about 41 at twice the tolerance) ->
-the frame's score is the weighted mean of its region scores. Region and overall scores are
-taken both ways along the warping path (the mean over attempt frames and the mean over the
-reference moments passed, averaged), so that neither a slow nor a fast stretch hides a
-mismatch; the timeline has one score per attempt frame. The root mean square lets one
-badly-off feature (a 40 deg forward bend) pull its region down instead of being averaged
-away by the region's other features.
+tolerances widened for this attempt (``widened``: a different camera view, landmark jitter)
+-> DTW alignment with the reference template (``coach.align``) -> the reference moved to the
+person's own start posture (``start_shift``) -> per matched pair, the signed deviation of
+every feature in tolerance units ``z = (attempt - reference) / tolerance`` -> per region and
+frame, the root mean square of z over the region's features (weights: feature weight x
+landmark confidence), turned into a score ``100 * exp(-(z / softness)^2 / 2)`` -> the frame's
+score is the weighted mean of its region scores (the timeline). Region and overall scores
+are taken both ways along the warping path (the mean over attempt frames and the mean over
+the reference moments passed, averaged), so that neither a slow nor a fast stretch hides a
+mismatch. The root mean square lets one badly-off feature pull its region down instead of
+being averaged away by the region's other features.
 
 The alignment compares shapes: each feature is centred on its median (attempt and reference
-separately) before DTW, so a constant offset (a habitual lean, a camera-angle offset) does
-not drag the path to the wrong moments; the deviations are then measured on the raw values.
+separately) before DTW, so a constant offset does not drag the path to the wrong moments.
 
-The overall score is the weighted mean over frames and features times a coverage factor
-``min(1, covered / COVERAGE_FULL)`` (an attempt that stops half-way through the reference
-cannot score 100) and a tempo factor (``tempo_factor``: rushing costs more than going slowly,
-as the exercises are slow and gentle). Coverage counts movement, not frames: the share of
-the reference's motion (summed change of its features, in tolerance units) between the first
-and last matched moments, so that still stretches at the ends, which match anywhere, do not
-count as skipped. Tempo is the reference time per attempt second over the middle half of the
-path (2.0 = twice as fast as the reference), again ignoring the ambiguous ends.
-
-Measured with the real model on the bundled clips (``bench/score_matrix.py``): against the
-``cam01`` view of the pose2sim movement, its other three views score 73-78 and different
-movements 5 (squats) and 46 (dance); every clip against itself 100. The KERAAL exercises
-(image plane) score 100 against themselves and 51-78 against each other (flank stretch
-against trunk rotation: 57). ``bench/fault_detection.py`` (good attempts: time-warped,
-jittered real recordings; bad: the same with a rounded back, lateral lean, raised shoulder,
-cut range or rushed tempo added): filmed from the reference's angle, ROC AUC 0.999 and the
-first cue names the fault in 93% of bad attempts; from another camera angle AUC 0.72 and
-42% (view differences of 10-25 deg in joints and twist blur faults of that size).
+The overall score is that mean times a coverage factor ``min(1, covered / coverage_full)``
+(an attempt that stops half-way through the reference cannot score 100) and a tempo factor
+(``tempo_factor``: rushing costs more than going slowly, as the exercises are slow and
+gentle). Coverage counts movement, not frames: the share of the reference's motion (summed
+change of its features, in tolerance units) between the first and last matched moments, so
+that still stretches at the ends, which match anywhere, do not count as skipped. Tempo is the
+reference time per attempt second over the middle half of the path (2.0 = twice as fast as
+the reference), again ignoring the ambiguous ends.
 
 A recording of several repetitions (the movement done again from the start) is followed
 with the online aligner (``repetition_starts``), each pass is scored on its own and the
@@ -45,7 +34,8 @@ several.
 
 Mirror-tolerant scoring (``mirror=True``) compares the attempt with the reference's mirror
 image, so a person following an instructor as in a mirror is not marked down; cue sides stay
-the person's own. ``mirror="auto"`` scores both ways and keeps the better.
+the person's own. ``mirror="auto"`` scores both ways and keeps the better. How well all this
+judges people it has never seen is measured by ``bench/quality.py`` (figures in the README).
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ units ``z = |value - target| / tolerance`` is scored as the scorer scores a flow
 "in the zone" when every measurable target is within its tolerance. Steadiness is how little
 the features move while in the zone (100 = still; 0 = a standard deviation of one tolerance).
 
-overall = the mean of the timeline (each frame's weighted mean feature score, frames with a
-person): what a live gauge averaged over the session reads. How long the posture was held
+overall = the mean of the timeline (each frame's score, ``held_frame_scores``: half the
+weighted mean of the target scores, half the lowest of them; frames with a person): what a
+live gauge averaged over the session reads. How long the posture was held
 (time in the zone, the longest hold against the target seconds) is reported beside it, not
 mixed into it, so a short clip of a good posture is not marked down for its length.
 
@@ -170,6 +171,20 @@ def _evaluate(track: FeatureTrack, meta: ExerciseMeta) -> tuple[np.ndarray, np.n
     return np.abs(values - target) / tol, weights, names, unmeasured
 
 
+def held_frame_scores(target_scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(T,) frame scores 0-100 of a held posture from each target's score (T, K) and the
+    targets' weights (K,): the mean of the weighted mean and the lowest target score. A
+    posture is as good as its targets on average and as its worst one: many matching joints
+    cannot outvote a body held the wrong way round (upright for a lying posture). NaN where no
+    target is measurable. The live gauge and the offline report both use this."""
+    scores = np.atleast_2d(target_scores)
+    mean = weighted_mean(scores, np.broadcast_to(weights, scores.shape), axis=1)
+    known = np.isfinite(scores).any(axis=1)
+    lowest = np.full(len(scores), np.nan)
+    lowest[known] = np.nanmin(scores[known], axis=1)
+    return 0.5 * (np.asarray(mean) + lowest)
+
+
 def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
                mirror: bool = False) -> HeldReport:
     """Score ``attempt`` against a held posture's targets; ``mirror`` also tries the mirror
@@ -200,7 +215,7 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: b
                else f"only {int(frames.sum())} frames show the target features")
         raise NotEnoughPoseError(f"not enough pose to score '{name}': {why}")
     close = feature_score(z)
-    frame_scores = weighted_mean(close, np.broadcast_to(weights, close.shape), axis=1)
+    frame_scores = held_frame_scores(close, weights)
     in_zone = frames & np.all(~measurable | (z <= 1.0), axis=1)
     ts = track.timestamps_ms
     frame_ms = float(np.median(np.diff(ts))) if len(ts) > 1 else 1000.0 / 30.0

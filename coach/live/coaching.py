@@ -27,7 +27,7 @@ from coach.features import (
     mirror_indices,
 )
 from coach.library import Exercise, ExerciseReport, score_exercise
-from coach.library.held import MIN_CONFIDENCE
+from coach.library.held import MIN_CONFIDENCE, held_frame_scores
 from coach.live.recorder import PoseRecorder
 from coach.live.session import LiveView
 from coach.live_scoring import LiveScorer
@@ -172,7 +172,7 @@ class _HeldLive:
         known = np.isfinite(dev)
         close = feature_score(np.abs(dev))
         w = np.where(known, weights, 0.0)
-        score = weighted_mean(np.nan_to_num(close), w) if known.any() else math.nan
+        score = float(held_frame_scores(close[None], weights)[0]) if known.any() else math.nan
         regions = {r: finite_or_none(weighted_mean(np.nan_to_num(close[m]), w[m]))
                    for r, m in held.masks.items()}
         in_zone = bool(known.any() and np.all(np.abs(dev[known]) <= 1.0))
