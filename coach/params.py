@@ -76,6 +76,9 @@ class ScoringParams:
     coverage_full: share of the reference's motion from which an attempt is not marked down
         for stopping early.
     min_frames: fewest usable frames an attempt or a reference needs.
+    max_tempo: an attempt shorter than the reference's duration divided by this is refused as
+        too short to hold the movement (nobody does it that much faster).
+    min_hold_s: a held posture seen for less than this (seconds) is refused as too short.
     tempo_same: tempo ratio band read as "about the reference's pace".
     tempo_rushed: from this ratio on (or below its inverse) the pace gets a cue, after the
         body's cues: people's own pace differs more than ``tempo_same``.
@@ -101,6 +104,8 @@ class ScoringParams:
     score_softness: float = 1.5
     coverage_full: float = 0.85
     min_frames: int = 2
+    max_tempo: float = 3.0
+    min_hold_s: float = 0.5
     tempo_same: tuple[float, float] = (0.8, 1.25)
     tempo_rushed: float = 1.5
     tempo_penalty_fast: float = 0.12

@@ -512,6 +512,12 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     values = track.values[keep][:, cols]
     conf = track.confidence[keep][:, cols]
     ts = track.timestamps_ms[keep]
+    seen_s = (ts[-1] - ts[0]) / 1000.0 + 1.0 / attempt.fps
+    shortest_s = template.duration_s / params.max_tempo
+    if seen_s < shortest_s:
+        raise NotEnoughPoseError(f"{label}: {seen_s:.1f} s of movement is too short to hold "
+                                 f"'{template.name}' ({template.duration_s:.1f} s; at least "
+                                 f"{shortest_s:.1f} s needed), not scored")
     version = template.version  # of the reference as stored, before widening for this attempt
     template = widened(template, values, view_difference_deg(
         smooth.select(keep), track.up, template, params), params)

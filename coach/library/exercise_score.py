@@ -36,7 +36,8 @@ def score_exercise(attempt: PoseSequence, exercise: Exercise,
     """
     mirror = mirror or exercise.meta.left_right_mirrored or exercise.meta.either_side
     if exercise.is_held:
-        return score_held(attempt, exercise.meta, name=exercise.slug, mirror=mirror)
+        return score_held(attempt, exercise.meta, name=exercise.slug, mirror=mirror,
+                          params=params)
     exercise.require_recording("scored")
     from coach.scoring import score
 

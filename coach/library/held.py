@@ -33,6 +33,7 @@ from coach.features import SPECS, FeatureTrack, mirror_indices
 from coach.landmarks import REGIONS
 from coach.library.meta import ExerciseMeta
 from coach.numbers import rounded
+from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
 from coach.scoring import feature_score, weighted_mean
 from coach.template import prepare_sequence
@@ -186,12 +187,12 @@ def held_frame_scores(target_scores: np.ndarray, weights: np.ndarray) -> np.ndar
 
 
 def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
-               mirror: bool = False) -> HeldReport:
+               mirror: bool = False, params: ScoringParams = DEFAULT_PARAMS) -> HeldReport:
     """Score ``attempt`` against a held posture's targets; ``mirror`` also tries the mirror
     image (the other side) and keeps the better."""
     if meta.hold is None:
         raise ValueError(f"{meta.name}: not a held posture")
-    smooth, track = prepare_sequence(attempt)
+    smooth, track = prepare_sequence(attempt, params)
     candidates = [(track, False)]
     if mirror:
         perm, signs = mirror_indices(track.names)
@@ -199,16 +200,22 @@ def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
                                track.names, track.timestamps_ms, track.plane, track.up,
                                track.mirrored)
         candidates.append((flipped, True))
-    reports = [_score_track(t, meta, name or meta.name, m, attempt.source)
+    reports = [_score_track(t, meta, name or meta.name, m, attempt.source, params.min_hold_s)
                for t, m in candidates]
     return max(reports, key=lambda r: r.overall)
 
 
 def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: bool,
-                 source: str) -> HeldReport:
+                 source: str, min_hold_s: float) -> HeldReport:
     z, weights, names, unmeasured = _evaluate(track, meta)
     measurable = np.isfinite(z)
     frames = measurable.any(axis=1)
+    seen = track.timestamps_ms[frames]
+    seen_s = (seen[-1] - seen[0]) / 1000.0 if len(seen) else 0.0
+    if names and frames.sum() >= MIN_FRAMES and seen_s < min_hold_s:
+        raise NotEnoughPoseError(f"{source or name}: the posture is seen for {seen_s:.1f} s, too "
+                                 f"short to judge a hold (at least {min_hold_s:.1f} s), not "
+                                 "scored")
     if not names or frames.sum() < MIN_FRAMES:
         why = ("none of its target features can be measured from "
                f"{track.plane} landmarks ({', '.join(unmeasured)})" if not names

@@ -131,3 +131,21 @@ def test_bad_requests_fail_with_one_clear_line(library_env: dict[str, str], args
     assert len(errors) == 1 and message in errors[0]
     assert "Traceback" not in done.stderr
     assert tree_hash(own) == before and tree_hash(ROOT / "reference_poses") == builtin
+
+
+def test_a_fragment_too_short_to_hold_the_movement_is_refused(library_env: dict[str, str],
+                                                               tmp_path: Path) -> None:
+    """A 0.2 s piece of a recording is not scored against a 1.7 s movement, nor against a
+    held posture: one line saying why, and a non-zero exit."""
+    from coach.recording import load_recording, save_recording
+
+    take = load_recording(ROOT / "reference_poses/lunge-and-reach/takes/take-001.npz")
+    piece = tmp_path / "piece.npz"
+    save_recording(take.slice(40, 52), piece)
+    flowing = run_coach(["score", str(piece), "--exercise", "lunge-and-reach"], library_env)
+    held = run_coach(["score", str(piece), "--exercise", "mountain-pose"], library_env)
+    for done, says in ((flowing, "too short to hold 'lunge-and-reach'"),
+                       (held, "too short to judge a hold")):
+        assert done.returncode != 0 and done.stdout == ""
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and says in lines[0] and "piece.npz" in lines[0], done.stderr

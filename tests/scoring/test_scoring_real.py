@@ -102,3 +102,36 @@ def test_live_alignment_finds_the_true_moment(real_sequence, lunge_template, vie
                 errors.append(abs(ref_ms[out.reference_index] - f.timestamp_ms))
     assert np.median(errors) <= median_ms
     assert out.repetitions == 2
+
+
+def _joined(parts: list) -> object:  # noqa: ANN001
+    """Sequences one after another, each continuing the clock of the one before."""
+    image, vis, world, ts = [], [], [], []
+    t0 = 0.0
+    for p in parts:
+        period = 1000.0 / p.fps
+        image.append(p.image_xyz)
+        vis.append(p.visibility)
+        world.append(p.world_xyz)
+        ts.append(p.timestamps_ms - p.timestamps_ms[0] + t0)
+        t0 = ts[-1][-1] + period
+    first = parts[0]
+    return replace(first, image_xyz=np.concatenate(image), visibility=np.concatenate(vis),
+                   world_xyz=np.concatenate(world), timestamps_ms=np.concatenate(ts),
+                   people_seen=np.ones(sum(len(p) for p in parts), dtype=np.int64))
+
+
+def test_a_last_fragment_is_not_a_repetition_and_leaves_the_tempo_alone(real_sequence,
+                                                                        lunge_template) -> None:
+    """Two passes of the movement slowed to 0.7x, then the first eighth of a third pass (the
+    recording stopped): two repetitions, at about 0.7x the reference's pace, and no "Slow
+    down"."""
+    from tests.library.library_helpers import resample_speed
+
+    slow = resample_speed(real_sequence("cam01"), 0.7)
+    fragment = slow.slice(0, len(slow) // 8)
+    report = score(_joined([slow, slow, fragment]), lunge_template)
+    assert report.repetitions == 2
+    assert report.tempo_ratio == pytest.approx(0.7, abs=0.1)
+    assert "Slow down" not in report.cues
+    assert report.overall > 85
