@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import queue as queue_module
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -60,7 +61,7 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
-def _init_pool_worker(config: WorkerConfig, events: Any) -> None:
+def _init_pool_worker(config: WorkerConfig, events: Any, parent_pid: int) -> None:
     """Pool initializer: build this process's worker once; its temp folders go into the
     batch's scratch folder, which the main process removes however the batch ends."""
     import atexit
@@ -69,6 +70,8 @@ def _init_pool_worker(config: WorkerConfig, events: Any) -> None:
 
     global _worker
     _die_with_parent()
+    if os.getppid() != parent_pid:  # the batch died before the line above could take effect
+        os._exit(0)
     if config.scratch_dir is not None:
         tempfile.tempdir = config.scratch_dir
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
@@ -109,7 +112,8 @@ def _pool_round(jobs: list[Job], config: WorkerConfig, workers: int, on_event: E
     events = context.Queue()
     children_before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                               initializer=_init_pool_worker, initargs=(config, events))
+                               initializer=_init_pool_worker,
+                               initargs=(config, events, os.getpid()))
     completed = False
     try:
         futures: dict[Future[Outcome], Job] = {}

@@ -114,7 +114,8 @@ def _check_options(options: BatchOptions) -> None:
         import_ray()
         if options.address:
             check_ray_address(options.address)
-    check_output_folder(options.out_dir)
+    if options.out_dir.exists() and not options.out_dir.is_dir():
+        raise OutputError(f"{options.out_dir}: the output folder is a file")
 
 
 def check_output_folder(folder: Path) -> None:
@@ -167,6 +168,7 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
     refs = load_references(Library.open(options.library_dirs), options.exercise)
     model = Path(options.model_path) if options.model_path else default_model_path()
     check_model_file(model)
+    check_output_folder(options.out_dir)  # before any input is read or scored
     planned, jobs = plan_jobs(inputs, options, refs, hash_file(model))
     store = ResultStore(options.out_dir)
     store.remove_stale_temps()
