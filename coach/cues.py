@@ -102,19 +102,17 @@ def cue(feature: str, sign: str, severity: float) -> Cue:
 
 
 def order_cues(cues: Sequence[Cue], spine_preference: float) -> list[Cue]:
-    """Cues most severe first (severity x feature weight); the most severe spine cue comes
-    first while it is at least ``spine_preference`` times as severe as the top cue (the spine
-    matters most with back pain, but a far larger fault elsewhere must not wait behind a
-    small one of the spine). Tempo and coverage cues go after the body's."""
-    def rank(c: Cue) -> float:
-        return c.severity * (SPECS[c.feature].weight if c.feature in SPECS else 1.0)
-
+    """Cues most severe first (severity: how far out, in tolerances, already scaled down for
+    features weighing less than 1); the most severe spine cue comes first while it is at least
+    ``spine_preference`` times as severe as the top cue (the spine matters most with back
+    pain, but a far larger fault elsewhere must not wait behind a small one of the spine).
+    Tempo and coverage cues go after the body's."""
     body = sorted((c for c in cues if c.region in REGION_PRIORITY),
-                  key=lambda c: (-rank(c), REGION_PRIORITY.index(c.region)))
+                  key=lambda c: (-c.severity, REGION_PRIORITY.index(c.region)))
     rest = [c for c in cues if c.region not in REGION_PRIORITY]
     spine = [c for c in body if c.region == "spine"]
     if body and spine and spine[0] is not body[0] \
-            and rank(spine[0]) >= spine_preference * rank(body[0]):
+            and spine[0].severity >= spine_preference * body[0].severity:
         body.remove(spine[0])
         body.insert(0, spine[0])
     return body + rest

@@ -66,6 +66,9 @@ class ScoringParams:
         standard deviation)^2) at each moment.
     start_allowance_deg: feature -> how much of a start-posture difference is forgiven.
     view_error_deg: feature -> what a quarter turn of the camera can change (see above).
+    motion_share: the tolerance also grows by this share of how far the reference has moved
+        from its start at that moment: people differ in range of motion in proportion to the
+        movement, while what should stay still is judged at the floor.
     noise_factor: the tolerance also grows by this many times the landmark jitter measured in
         the attempt and the reference themselves (frame-to-frame noise of each feature), so a
         noisier camera or pose model is not read as faults.
@@ -101,6 +104,7 @@ class ScoringParams:
     start_window_s: float = 0.5
     view_error_deg: Mapping[str, float] = field(default_factory=lambda: VIEW_ERROR_DEG)
     noise_factor: float = 2.0
+    motion_share: float = 0.0
     score_softness: float = 1.5
     coverage_full: float = 0.85
     min_frames: int = 2
@@ -134,9 +138,18 @@ class ScoringParams:
         return hash(tuple(tuple(sorted(v.items())) if isinstance(v, Mapping) else v
                           for v in (getattr(self, f.name) for f in fields(self))))
 
+    def __reduce__(self) -> tuple[object, tuple[dict[str, object]]]:
+        """Pickled as plain values (read-only mappings do not pickle), for worker processes."""
+        return _params_from, ({f.name: (dict(v) if isinstance(v, Mapping) else v)
+                               for f in fields(self) for v in [getattr(self, f.name)]},)
+
     def tolerance(self, name: str) -> float:
         """The tolerance floor of one feature (degrees)."""
         return float(self.tolerance_deg[name])
+
+
+def _params_from(values: dict[str, object]) -> ScoringParams:
+    return ScoringParams(**values)  # type: ignore[arg-type]
 
 
 DEFAULT_PARAMS = ScoringParams()

@@ -348,14 +348,20 @@ def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
             params: ScoringParams = DEFAULT_PARAMS) -> Template:
     """The template with its tolerances widened for what is not the person's doing: the
     camera's view differing from the reference's (``params.view_error_deg`` x sin of the
-    difference, up to a quarter turn) and the landmark jitter of the attempt and the reference
-    (``params.noise_factor`` x their combined frame-to-frame noise)."""
+    difference, up to a quarter turn), the landmark jitter of the attempt and the reference
+    (``params.noise_factor`` x their combined frame-to-frame noise) and the share of the
+    reference's movement at each moment in which people differ (``params.motion_share``)."""
     names = template.feature_names
     turn = np.sin(np.radians(min(max(view_deg, 0.0), 90.0)))
     view = np.array([params.view_error_deg.get(n, 0.0) for n in names]) * turn
     noise = np.hypot(np.nan_to_num(jitter_deg(attempt_values)),
                      np.nan_to_num(jitter_deg(template.mean)))
     extra = np.hypot(view, params.noise_factor * noise)
+    start = template.timestamps_ms <= template.timestamps_ms[0] + params.start_window_s * 1000.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns stay NaN
+        moved = np.abs(template.mean - np.nanmedian(template.mean[start], axis=0))
+    extra = np.hypot(extra, params.motion_share * np.nan_to_num(moved))
     if not (extra > 0).any():
         return template
     return replace(template, spread=np.hypot(template.spread, extra))
@@ -416,7 +422,8 @@ def _both_ways(values: np.ndarray, weights: np.ndarray, i: np.ndarray, j: np.nda
 
 def _centred(values: np.ndarray) -> np.ndarray:
     """(T, F) values minus each feature's median over time (NaN kept)."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns: 0
         med = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0) \
             if np.isfinite(values).any() else np.zeros(values.shape[1])
     return values - np.where(np.isfinite(med), med, 0.0)

@@ -34,17 +34,19 @@ def test_sided_cues_name_the_persons_own_side() -> None:
 
 
 def test_spine_first_while_nearly_as_severe_then_severity() -> None:
-    cues = cues_for_deviation(NAMES, _dev(left_knee_deg=-4.0, trunk_flexion_deg=1.2,
+    # severities: knee 4 x 0.6 = 2.4, shoulders 2.0, trunk 1.6 (at least 0.6 x 2.4), elbow
+    # 3 x 0.4 = 1.2
+    cues = cues_for_deviation(NAMES, _dev(left_knee_deg=-4.0, trunk_flexion_deg=1.6,
                                           shoulder_level_deg=-2.0, right_elbow_deg=3.0),
-                              threshold=1.0)
-    assert [c.region for c in cues] == ["spine", "shoulders", "legs", "arms"]
+                              threshold=1.0, spine_preference=0.6)
+    assert [c.region for c in cues] == ["spine", "legs", "shoulders", "arms"]
     assert cues[0].text == "Lengthen your spine, you are bending forward"
-    assert cues[1].text == "Level your shoulders: your left is low"
+    assert cues[2].text == "Level your shoulders: your left is low"
 
 
 def test_a_far_larger_fault_comes_before_a_small_spine_one() -> None:
-    """A knee 10 tolerances off is told before a trunk at its tolerance."""
-    cues = cues_for_deviation(NAMES, _dev(left_knee_deg=-10.0, trunk_flexion_deg=1.0),
+    """A knee 4 tolerances off is told before a trunk at its tolerance."""
+    cues = cues_for_deviation(NAMES, _dev(left_knee_deg=-4.0, trunk_flexion_deg=1.0),
                               threshold=1.0, spine_preference=0.6)
     assert [c.feature for c in cues] == ["left_knee_deg", "trunk_flexion_deg"]
 
