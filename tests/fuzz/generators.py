@@ -627,7 +627,7 @@ def library_cases(rng: random.Random, bases: Bases,
     """A hostile exercise folder in the instructor's library: listing, scoring against another
     exercise, and ``--exercise auto`` must go on; using it must be refused in one line."""
     tomls = list(toml_variants(rng, bases))
-    good = {"good.json": json.dumps(bases.keraal).encode()}
+    good = {"good.json": KERAAL.read_bytes()}
     for i, (name, content) in enumerate(tomls):
         folder = {"fz/exercise.toml": content, "fz/takes/take-001.npz": bases.take_npz}
         command = [["references", "list"],
@@ -649,7 +649,7 @@ def batch_cases(rng: random.Random, pools: dict[str, list[tuple[str, Content]]],
     """Batches of many hostile files beside one good recording: the good one is scored, every
     bad one is a row with its error, the batch ends with exit code 1."""
     for b in range(count):
-        files: dict[str, Content] = {"good.json": json.dumps(bases.keraal).encode()}
+        files: dict[str, Content] = {"good.json": KERAAL.read_bytes()}
         for kind, pool in pools.items():
             for i, (_, content) in enumerate(rng.sample(pool, min(6, len(pool)))):
                 suffix = {"npz": ".npz", "json": ".json", "keraal": ".json"}[kind]
