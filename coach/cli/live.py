@@ -79,10 +79,16 @@ def _say(line: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the session, print its summary and where it was saved."""
-    if not args.headless:
-        from coach.live.display import start_probe
+    window = None
+    if not args.headless:  # the window opens at once, with a loading screen, before the rest
+        from coach.library import Library
+        from coach.live.display import require_display
 
-        start_probe()  # the window check runs while the rest loads: the window opens sooner
+        name = Library.open(tuple(args.library)).get(args.exercise).name
+        require_display()
+        from coach.live.screens import open_loading_window
+
+        window = open_loading_window(name)
     from coach.live.app import LiveOptions, run_live
 
     options = LiveOptions(
@@ -94,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         reconnect_timeout_s=args.reconnect_timeout, fast=args.fast,
         pain_before=args.pain_before, pain_after=args.pain_after,
     )
-    result = run_live(options, say=_say)
+    result = run_live(options, say=_say, window=window)
     print(result.text)
     if result.outcome is None:
         return 0

@@ -29,8 +29,19 @@ from coach.library import Exercise, Library
 from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.display import require_display
+from coach.live.screens import (
+    ENTER_KEYS,
+    ESCAPE,
+    LOADING_SIZE,
+    SPACE,
+    PainInput,
+    open_loading_window,
+    safety_screen,
+    summary_screen,
+)
 from coach.live.session import Session, SessionConfig, SessionOutcome
 from coach.live.sinks import Sink, VideoSink, WindowSink
+from coach.live.window import CLOSED
 from coach.numbers import rounded
 from coach.overlay.follow import FollowAlong
 from coach.overlay.target import target_pose
@@ -45,8 +56,6 @@ UNSAVED_FOLDER = "unsaved-sessions"
 TREND_SESSIONS = 5
 #: The suffixes of one session's files in --output.
 SESSION_SUFFIXES = (".mp4", ".json", ".txt", ".npz")
-#: Size of the window's first (loading) picture before the source's size is known.
-LOADING_SIZE = (640, 480)
 STOP_IF_IT_HURTS = "Stop if it hurts; ask a doctor or qualified instructor if you have pain."
 
 
@@ -154,14 +163,15 @@ def session_stem(folder: Path, slug: str, started: datetime) -> str:
 
 
 def run_live(options: LiveOptions, opener: Callable[[str], FrameSource] = open_source,
-             say: Callable[[str], object] = log.info) -> LiveResult:
+             say: Callable[[str], object] = log.info, window: Any = None) -> LiveResult:
     """Run one session and save it; raises CoachError for what the user must fix (after
     writing the summary and the landmark recording, when only the history or the video could
     not be written). ``say`` receives the lines meant for the person at the start (safety
-    notes, a history that cannot be used)."""
+    notes, a history that cannot be used). ``window``: the coaching window when the caller
+    has already opened it (``coach.live.screens.open_loading_window``); it is closed here."""
     if options.headless and options.output is None:
         raise InputError("--headless needs --output DIR for the annotated video and summary")
-    if not options.headless:
+    if not options.headless and window is None:
         require_display()  # before any window call: OpenCV aborts without a display
     exercise = Library.open(options.library_dirs).get(options.exercise)
     exercise.require_recording("coached")
@@ -171,13 +181,8 @@ def run_live(options: LiveOptions, opener: Callable[[str], FrameSource] = open_s
     if history_problem:
         say(f"warning: {history_problem}; this session will be written to "
             f"{options.output or _unsaved_folder()} instead")
-    window = None
-    if not options.headless:
-        from coach.live.screens import loading_screen
-        from coach.live.window import Window
-
-        window = Window(f"coach - {exercise.name}")
-        window.draw(loading_screen(LOADING_SIZE, exercise.name, "Loading the pose model..."))
+    if not options.headless and window is None:
+        window = open_loading_window(exercise.name)
     try:
         return _run(options, opener, say, exercise, earlier, window)
     finally:
@@ -268,9 +273,6 @@ def _safety_check(window: Any, exercise: Exercise, follow: FollowAlong | None,
                   image_size: tuple[int, int] | None,
                   pain_before: int | None) -> tuple[bool, int | None]:
     """The safety screen with the pain check-in: (start the session?, pain before)."""
-    from coach.live.screens import ENTER_KEYS, ESCAPE, SPACE, PainInput, safety_screen
-    from coach.live.window import CLOSED
-
     pain = PainInput(pain_before)
     size = image_size or LOADING_SIZE
     notes = exercise.meta.safety_notes
@@ -365,8 +367,6 @@ def _summary_screen(window: Any, options: LiveOptions, result: LiveResult,
                     earlier: list[SessionRecord], pain_before: int | None,
                     written_to: str) -> None:
     """The summary until a key is pressed; a pain rating typed there is stored too."""
-    from coach.live.screens import PainInput, summary_screen
-
     summary = result.summary
     pain = PainInput(options.pain_after)
     size = window.size or LOADING_SIZE

@@ -2,12 +2,16 @@
 
 OpenCV's Qt window backend aborts the whole process (no exception, no clean-up) when it
 cannot reach a display, so ``coach live`` asks here first and, without a display, stops with
-a clear message instead. The check runs the same window calls in a child process: whatever
-makes them fail (no ``DISPLAY``, an X server that is gone, no permission) fails there, not here.
+a clear message instead. With an X display it asks the X server for a connection through
+libX11 (a few milliseconds: what makes OpenCV's window fail, no server, one that is gone, no
+permission, fails that too); elsewhere, or without libX11, it runs the same window calls in a
+child process, where a failure aborts the child, not coach.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
 import os
 import subprocess
@@ -28,6 +32,24 @@ NO_DISPLAY_HINT = ("use --headless --output DIR to write the annotated video ins
 
 
 _started: subprocess.Popen[bytes] | None = None
+
+
+def _x_display_answers() -> bool | None:
+    """Whether the X server in ``DISPLAY`` accepts a connection, asked through libX11 in a
+    few milliseconds (a missing server, one that is gone, no permission: False); None when
+    libX11 cannot be loaded, and the window probe has to tell."""
+    try:
+        x11 = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+    except OSError:
+        return None
+    x11.XOpenDisplay.restype = ctypes.c_void_p
+    x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+    x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    connection = x11.XOpenDisplay(None)
+    if not connection:
+        return False
+    x11.XCloseDisplay(connection)
+    return True
 
 
 def _may_have_windows() -> bool:
@@ -51,6 +73,10 @@ def display_problem() -> str | None:
         return None
     if not _may_have_windows():
         return "no display: the DISPLAY environment variable is not set"
+    answers = _x_display_answers() if os.environ.get("DISPLAY") and _started is None else None
+    if answers is not None:
+        return None if answers else \
+            f"cannot open a window on display {os.environ.get('DISPLAY', '')!r}"
     start_probe()
     probe, _started = _started, None
     assert probe is not None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from coach.history import PAIN_MAX, PAIN_MIN
+from coach.live.window import Window
 from coach.overlay.draw import (
     GOOD,
     WARN,
@@ -23,6 +24,8 @@ from coach.overlay.draw import (
 )
 from coach.overlay.follow import FollowAlong
 
+#: The loading screen's size, before the source's is known (width, height).
+LOADING_SIZE = (640, 480)
 #: Background of the screens (RGB).
 BACKGROUND = (28, 30, 34)
 #: Shown before every session, with the exercise's own safety notes.
@@ -95,6 +98,14 @@ def _writer(scene: np.ndarray, right: int | None = None) -> _Writer:
     s = ui_scale(scene)
     margin = int(24 * s)
     return _Writer(scene, margin, margin, (right or scene.shape[1]) - 2 * margin)
+
+
+def open_loading_window(name: str) -> Window:
+    """The coaching window for exercise ``name``, open at once with the loading screen (call
+    after ``coach.live.display.require_display``)."""
+    window = Window(f"coach - {name}")
+    window.draw(loading_screen(LOADING_SIZE, name, "Loading the pose model..."))
+    return window
 
 
 def loading_screen(size: tuple[int, int], title: str, line: str) -> np.ndarray:

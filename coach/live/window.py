@@ -19,7 +19,7 @@ from coach.live.keys import KEYS
 MAX_START_SIZE = (1280, 860)
 #: Redraw interval of a screen that waits for a key (ms): its animation runs at this rate.
 SCREEN_FRAME_MS = 40
-#: ``key`` when the window was closed with its close button.
+#: ``draw`` when the window was closed with its close button.
 CLOSED = -2
 
 

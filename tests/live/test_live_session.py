@@ -17,10 +17,12 @@ from live_helpers import FlakySource
 from coach.backend import PoseBackend
 from coach.history import HistoryStore, recording_from_bytes
 from coach.library import Library
-from coach.live.app import LiveOptions, run_live
+from coach.live.app import LiveOptions, follow_along, run_live
 from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.session import Session, SessionConfig
+from coach.overlay.follow import LIMB_COLOUR, SPINE_COLOUR
+from coach.overlay.legend import ENTRIES
 from coach.sources import open_source
 
 COACH = Path(sys.executable).parent / "coach"
@@ -323,10 +325,12 @@ def test_processing_rate_is_shown_in_the_window_but_not_saved(sample_path):
     video, window = _Keep(False), _Keep(True)
     source = open_source(sample_path("squats"))
     backend = PoseBackend()
+    exercise = Library.open().get("squat")
+    follow = follow_along(exercise)
     try:
         Session(FrameCapture(lambda: source, live=False, first_source=source), backend.detect,
-                ExerciseCoaching(Library.open().get("squat")), SessionConfig(setup_check=False),
-                [window, video], source.fps).run()
+                ExerciseCoaching(exercise), SessionConfig(setup_check=False),
+                [window, video], source.fps, follow=follow).run()
     finally:
         backend.close()
     assert len(video.frames) == len(window.frames) == 65
@@ -334,3 +338,11 @@ def test_processing_rate_is_shown_in_the_window_but_not_saved(sample_path):
     rows, cols = np.nonzero(differs)
     assert len(rows) > 50  # the rate, drawn on the window's picture only
     assert cols.min() > 720 * 0.75 and rows.max() < 1280 * 0.1  # top right, nothing else
+    # the follow-along figure in its panel and the colour legend, on every coached frame
+    x0, y0, x1, y1 = follow.panel_box(video.frames[0])
+    for frame in video.frames[::16]:
+        panel = frame[y0:y1, x0:x1]
+        assert np.all(panel == LIMB_COLOUR, axis=2).sum() > 100
+        assert np.all(panel == SPINE_COLOUR, axis=2).sum() > 20
+        for colour, _ in ENTRIES:
+            assert np.all(frame[:400, :300] == colour, axis=2).sum() >= 36
