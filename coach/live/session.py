@@ -323,8 +323,8 @@ class Session:
         self._scored += 1
         if view.cue:
             self._cue_counts[view.cue] += 1
-            if self.speak is not None and (self._last_view is None or
-                                           self._last_view.cue != view.cue):
+            if self.speak is not None and view.cue != self._spoken:
+                self._spoken = view.cue  # a cue back after a moment without one is not repeated
                 self.speak(view.cue)
         self._last_view = view
 
@@ -408,6 +408,7 @@ class Session:
         self._coached = self._scored = 0
         self._progress: float | None = None
         self._setup_ms: float | None = None
+        self._spoken: str | None = None
         self._others.reset()
         self._nobody.reset()
 

@@ -157,13 +157,14 @@ def _session(clip: Path, sink=None, setup_check: bool = False, speak=None,
 
 def test_pause_restart_and_quit_keys(sample_path):
     outcome, sink = _session(sample_path("squats"), _ScriptedKeys(
-        {10: "pause", 20: "pause", 30: "restart", 50: "quit"}))
+        {4: "pause", 8: "pause", 10: "restart", 60: "quit"}))
     assert outcome.reason == "quit"
-    assert sink.shown == 50
-    # frames 31-50 after the restart were coached; the paused frames never were
-    assert outcome.frames_coached == 20
-    assert len(outcome.recording) == outcome.frames_scored == 20
-    assert outcome.report is not None
+    assert sink.shown == 60
+    # frames 11-60 after the restart were coached (10 s, long enough to score the 13 s
+    # squat); the paused frames never were
+    assert outcome.frames_coached == 50
+    assert len(outcome.recording) == outcome.frames_scored == 50
+    assert outcome.report is not None, outcome.report_error
 
 
 def test_interrupt_still_gives_an_outcome(sample_path):
