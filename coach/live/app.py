@@ -376,7 +376,7 @@ def _summary_screen(window: Any, options: LiveOptions, result: LiveResult,
     with suppress(KeyboardInterrupt):
         window.wait(lambda ms: summary_screen(size, summary["exercise_name"],
                                               summary["overall"], cues, scores, pain_before,
-                                              pain, note),
+                                              pain, note, summary["not_scored_because"] or ""),
                     lambda code: not pain.key(code))
     if pain.value is None or pain.value == options.pain_after:
         return

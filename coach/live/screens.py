@@ -152,9 +152,10 @@ def safety_screen(size: tuple[int, int], title: str, notes: Sequence[str], pain:
 
 def summary_screen(size: tuple[int, int], title: str, score: float | None,
                    cues: Sequence[str], earlier: Sequence[float], pain_before: int | None,
-                   pain: PainInput, note: str = "") -> np.ndarray:
-    """After the session: the score, the main cues, the trend against earlier sessions of the
-    exercise, and the pain check-in; ``note`` says where the session was saved."""
+                   pain: PainInput, note: str = "", not_scored: str = "") -> np.ndarray:
+    """After the session: the score (or ``not_scored``, why there is none), the main cues,
+    the trend against earlier sessions of the exercise, and the pain check-in; ``note`` says
+    where the session was saved."""
     scene = blank(size)
     w = _writer(scene)
     w.line(f"Session done: {title}", 0.9, WHITE, bold=True)
@@ -162,6 +163,8 @@ def summary_screen(size: tuple[int, int], title: str, score: float | None,
     known = score is not None and np.isfinite(score)
     w.line(f"Score {score:.0f}" if known else "Not scored", 1.6,
            score_colour(score) if known else WARN, bold=True)
+    if not known and not_scored:
+        w.line(not_scored, 0.55)
     if cues:
         w.line("Main cues", 0.65, WARN, bold=True)
         for cue in cues[:3]:
