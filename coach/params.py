@@ -76,6 +76,8 @@ class ScoringParams:
         the start posture.
     score_softness: deviation (tolerance units, root mean square over a region) at which a
         score falls to exp(-1/2) ~ 61.
+    held_softness: the same for a held posture's targets, whose tolerances are the edge of
+        the zone the posture is held in (about 80 there).
     coverage_full: share of the reference's motion from which an attempt is not marked down
         for stopping early.
     min_frames: fewest usable frames an attempt or a reference needs.
@@ -98,24 +100,25 @@ class ScoringParams:
     """
 
     tolerance_deg: Mapping[str, float] = field(default_factory=lambda: TOLERANCE_DEG)
-    take_spread_factor: float = 2.0
+    take_spread_factor: float = 3.0
     start_allowance_deg: Mapping[str, float] = field(
         default_factory=lambda: START_ALLOWANCE_DEG)
     start_window_s: float = 0.5
     view_error_deg: Mapping[str, float] = field(default_factory=lambda: VIEW_ERROR_DEG)
     noise_factor: float = 2.0
-    motion_share: float = 0.0
-    score_softness: float = 1.5
+    motion_share: float = 0.3
+    score_softness: float = 0.9
+    held_softness: float = 1.5
     coverage_full: float = 0.85
     min_frames: int = 2
     max_tempo: float = 3.0
-    min_hold_s: float = 0.5
+    min_hold_s: float = 0.3
     tempo_same: tuple[float, float] = (0.8, 1.25)
     tempo_rushed: float = 1.5
     tempo_penalty_fast: float = 0.12
     tempo_penalty_slow: float = 0.05
     min_repetition_share: float = 0.5
-    cue_threshold: float = 1.5
+    cue_threshold: float = 2.0
     cue_min_fraction: float = 0.25
     spine_preference: float = 0.6
     max_cues: int = 5

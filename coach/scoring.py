@@ -66,9 +66,11 @@ from coach.template import Template, prepare_sequence, template_from_sequence
 
 log = logging.getLogger(__name__)
 
-def feature_score(deviation: np.ndarray, params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
-    """Per-feature score 0-100 for deviations in tolerance units (NaN stays NaN)."""
-    z = np.asarray(deviation, dtype=np.float64) / params.score_softness
+def feature_score(deviation: np.ndarray,
+                  softness: float = DEFAULT_PARAMS.score_softness) -> np.ndarray:
+    """Per-feature score 0-100 for deviations in tolerance units (NaN stays NaN): 100 on the
+    reference, exp(-1/2) of it at ``softness`` tolerances."""
+    z = np.asarray(deviation, dtype=np.float64) / softness
     return 100.0 * np.exp(-0.5 * z * z)
 
 
@@ -104,7 +106,7 @@ def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray],
         den = wz[:, m].sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             rms = np.sqrt(np.where(den > 0, (wz[:, m] * z2[:, m]).sum(axis=1) / den, np.nan))
-        region_score[r], region_weight[r] = feature_score(rms, params), den
+        region_score[r], region_weight[r] = feature_score(rms, params.score_softness), den
     scores = np.stack([region_score[r] for r in masks], axis=1)
     weights = np.stack([region_weight[r] for r in masks], axis=1)
     return region_score, region_weight, np.asarray(weighted_mean(scores, weights, axis=1))
@@ -449,7 +451,7 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     pi, pj = al.path[:, 0], al.path[:, 1]
     zp, wp = deviation(attempt_values, attempt_conf, template, pi, pj, shift)
     region_p, region_wp, frame_p = frame_scores(zp, wp, masks, params)
-    sp = feature_score(zp, params)
+    sp = feature_score(zp, params.score_softness)
     regions = {r: _both_ways(v, region_wp[r], pi, pj) for r, v in region_p.items()}
     features = {n: _both_ways(sp[:, f], wp[:, f], pi, pj) for f, n in enumerate(names)}
     motion = _motion(template)

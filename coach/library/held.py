@@ -3,7 +3,8 @@
 A held posture is defined by target feature values and tolerances alone (see
 ``coach.library.meta.HoldSpec``). Per frame and target feature, the deviation in tolerance
 units ``z = |value - target| / tolerance`` is scored as the scorer scores a flowing movement
-(``coach.scoring.feature_score``: 100 on target, about 80 at the tolerance's edge). A frame is
+(``coach.scoring.feature_score`` with ``ScoringParams.held_softness``: 100 on target, about
+80 at the tolerance's edge). A frame is
 "in the zone" when every measurable target is within its tolerance. Steadiness is how little
 the features move while in the zone (100 = still; 0 = a standard deviation of one tolerance).
 
@@ -200,18 +201,20 @@ def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
                                track.names, track.timestamps_ms, track.plane, track.up,
                                track.mirrored)
         candidates.append((flipped, True))
-    reports = [_score_track(t, meta, name or meta.name, m, attempt.source, params.min_hold_s)
+    reports = [_score_track(t, meta, name or meta.name, m, attempt.source, params)
                for t, m in candidates]
     return max(reports, key=lambda r: r.overall)
 
 
 def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: bool,
-                 source: str, min_hold_s: float) -> HeldReport:
+                 source: str, params: ScoringParams) -> HeldReport:
+    min_hold_s, softness = params.min_hold_s, params.held_softness
     z, weights, names, unmeasured = _evaluate(track, meta)
     measurable = np.isfinite(z)
     frames = measurable.any(axis=1)
     seen = track.timestamps_ms[frames]
-    seen_s = (seen[-1] - seen[0]) / 1000.0 if len(seen) else 0.0
+    period_s = float(np.median(np.diff(seen))) / 1000.0 if len(seen) > 1 else 0.0
+    seen_s = (seen[-1] - seen[0]) / 1000.0 + period_s if len(seen) else 0.0
     if names and frames.sum() >= MIN_FRAMES and seen_s < min_hold_s:
         raise NotEnoughPoseError(f"{source or name}: the posture is seen for {seen_s:.1f} s, too "
                                  f"short to judge a hold (at least {min_hold_s:.1f} s), not "
@@ -221,7 +224,7 @@ def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: b
                f"{track.plane} landmarks ({', '.join(unmeasured)})" if not names
                else f"only {int(frames.sum())} frames show the target features")
         raise NotEnoughPoseError(f"not enough pose to score '{name}': {why}")
-    close = feature_score(z)
+    close = feature_score(z, softness)
     frame_scores = held_frame_scores(close, weights)
     in_zone = frames & np.all(~measurable | (z <= 1.0), axis=1)
     ts = track.timestamps_ms

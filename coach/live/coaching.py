@@ -32,6 +32,7 @@ from coach.live.recorder import PoseRecorder
 from coach.live.session import LiveView
 from coach.live_scoring import LiveScorer
 from coach.numbers import finite_or_none
+from coach.params import DEFAULT_PARAMS
 from coach.pose import FramePose, PoseSequence
 from coach.scoring import feature_score, region_masks, weighted_mean
 from coach.smoothing import LandmarkSmoother
@@ -170,7 +171,7 @@ class _HeldLive:
             if np.nansum(np.abs(mirrored)) < np.nansum(np.abs(dev)):
                 dev = mirrored
         known = np.isfinite(dev)
-        close = feature_score(np.abs(dev))
+        close = feature_score(np.abs(dev), DEFAULT_PARAMS.held_softness)
         w = np.where(known, weights, 0.0)
         score = float(held_frame_scores(close[None], weights)[0]) if known.any() else math.nan
         regions = {r: finite_or_none(weighted_mean(np.nan_to_num(close[m]), w[m]))

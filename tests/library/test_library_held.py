@@ -54,7 +54,7 @@ def test_holding_longer_is_reported_beside_the_score_not_in_it(arms: PoseSequenc
     """The hold time is its own figure; the overall is the timeline's mean, so a short clip of
     a good posture is not marked down for its length."""
     meta = meta_from(arms, slice(0, 15), ARM_FEATURES, seconds=1.0)
-    short = score_held(arms.slice(0, 6), meta)
+    short = score_held(arms.slice(0, 10), meta)
     longer = score_held(arms.slice(0, 15), meta)
     assert longer.longest_hold_s > short.longest_hold_s
     assert longer.time_in_zone_s > short.time_in_zone_s
@@ -77,14 +77,14 @@ def test_mirror_scores_the_other_side(real_sequence) -> None:  # noqa: ANN001
     stretch = real_sequence("keraal_ELK")
     track = compute_features(stretch)
     up = int(np.nanargmax(track.column("left_shoulder_deg")))
-    frames = slice(max(up - 3, 0), up + 4)
-    meta = meta_from(stretch, frames, ARM_FEATURES, seconds=0.2)
+    frames = slice(max(up - 5, 0), up + 6)
+    meta = meta_from(stretch, frames, ARM_FEATURES, seconds=0.3)
     posture = stretch.slice(frames.start, frames.stop)
     same = score_held(posture, meta)
     other_side = posture.mirrored()
     plain = score_held(other_side, meta)
     mirrored = score_held(other_side, meta, mirror=True)
-    assert same.overall > 85
+    assert same.overall > 80
     assert plain.overall < same.overall - 20
     assert mirrored.mirrored and mirrored.overall == pytest.approx(same.overall, abs=3)
 
