@@ -47,6 +47,8 @@ from coach.scoring import (
     region_masks,
     score,
     start_shift,
+    view_difference_deg,
+    widened,
 )
 from coach.smoothing import LandmarkSmoother
 from coach.template import Template
@@ -134,6 +136,7 @@ class LiveScorer:
         self._up.reset()
         self._heading: float | None = None
         self._start: list[tuple[float, np.ndarray, np.ndarray]] = []
+        self._judged_templates: dict[str, Template] = {}
         self._shift: np.ndarray | None = None
         self._flip_since: float | None = None
         self._last: LiveFrame | None = None
@@ -202,10 +205,11 @@ class LiveScorer:
         values, conf = values[cols], conf[cols]
         if not np.isfinite(values).any():
             return self._unscored(ts)
-        # as if from the reference's start, once the person's own start is known
-        j, _ = aligner.update(values - (0.0 if self._shift is None else self._shift), conf, ts)
+        j, _ = aligner.update(values, conf, ts)
+        start = list(self._start)
         shift = self._start_shift(values, tmpl.mean[j], ts, tmpl)
-        z, w = deviation(values[None], conf[None], tmpl, np.zeros(1, np.int64), np.array([j]),
+        judged = self._judged(plane, tmpl, start, up)
+        z, w = deviation(values[None], conf[None], judged, np.zeros(1, np.int64), np.array([j]),
                          shift)
         region_score, _, total = frame_scores(z, w, masks, self.params)
         dev = z[0]
@@ -219,6 +223,22 @@ class LiveScorer:
                         j, aligner.progress, shown, aligner.repetitions)
         self._last = out
         return out
+
+    def _judged(self, plane: str, tmpl: Template, start: list, up: np.ndarray | None
+                ) -> Template:
+        """The template with its tolerances widened as ``coach.scoring.score`` widens them
+        (``coach.scoring.widened``): for the reference's own movement from the first frame,
+        and for the camera's view and the landmark jitter once the start is known (from the
+        start's frames)."""
+        if plane in self._judged_templates:
+            return self._judged_templates[plane]
+        if self._shift is None:
+            return widened(tmpl, np.empty((0, len(tmpl.feature_names))), 0.0, self.params)
+        view = view_difference_deg(self._recorder.sequence(), up, tmpl, self.params)
+        values = np.stack([v for _, v, _ in start]) if start else np.empty(
+            (0, len(tmpl.feature_names)))
+        self._judged_templates[plane] = widened(tmpl, values, view, self.params)
+        return self._judged_templates[plane]
 
     def _start_shift(self, values: np.ndarray, matched: np.ndarray, ts: float,
                      tmpl: Template) -> np.ndarray:

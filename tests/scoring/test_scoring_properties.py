@@ -69,8 +69,8 @@ def test_more_trunk_tilt_lowers_the_spine_score_and_cues_the_trunk(template, lea
         first_cues.append(r.cue_keys[0] if r.cue_keys else None)
     # a lean held from the start is partly taken as the person's own neutral (up to the start
     # allowance: a build or a camera angle); beyond it every degree costs
-    assert all(b <= a + 0.5 for a, b in zip(spines, spines[1:], strict=False)), spines
-    assert all(b < a for a, b in zip(spines[3:], spines[4:], strict=False)), spines
+    assert all(b <= a + 2.0 for a, b in zip(spines, spines[1:], strict=False)), spines
+    assert all(b < a or b < 1.0 for a, b in zip(spines[2:], spines[3:], strict=False)), spines
     assert spines[-1] < 60
     feature = "trunk_flexion_deg" if key == "flexion" else "lateral_bend_deg"
     expected = (feature, "+" if sign > 0 else "-")
