@@ -15,8 +15,9 @@ Protocol (fixed before looking at results):
   attempts.
 - Per movement and pooled (every attempt's score ranked together: what one score threshold
   means to a user): ROC AUC (correct above incorrect), median score of correct and of incorrect
-  attempts, the share of correct attempts given any cue (false cues), and how often the first
-  cue on an incorrect attempt names the body region that differs most. That region is found
+  attempts, the share of correct attempts given any cue (false cues), the share of incorrect
+  attempts given a cue about the body ("bad cued"), and how often that first cue names the
+  body region that differs most. That region is found
   without the scorer: the incorrect repetition against the same person's own correct
   repetitions (DTW-aligned), per feature in units of that person's between-repetition spread,
   the region of the largest difference.
@@ -227,7 +228,9 @@ def summarise(rows: list[Attempt]) -> dict[str, float]:
         "median_correct": float(np.median([a.score for a in good])),
         "median_incorrect": float(np.median([a.score for a in bad])),
         "false_cues": float(np.mean([bool(a.cues) for a in good])),
-        "first_cue_right": float(np.mean([a.first_region == a.truth_region for a in bad])),
+        "cued_bad": float(np.mean([a.first_region in REGIONS for a in bad])),
+        "first_cue_right": float(np.mean([a.first_region == a.truth_region for a in bad
+                                          if a.first_region in REGIONS] or [np.nan])),
         "n": len(rows),
     }
 
@@ -237,13 +240,14 @@ def print_table(rows: list[Attempt]) -> dict[str, float]:
     for a in rows:
         by_movement[a.movement].append(a)
     head = (f"{'movement':44s} {'AUC':>5s} {'base':>5s} {'med ok':>6s} {'med bad':>7s} "
-            f"{'false cue':>9s} {'1st cue':>7s} {'n':>5s}")
+            f"{'false cue':>9s} {'bad cued':>8s} {'1st cue':>7s} {'n':>5s}")
     print(head)
     print("-" * len(head))
 
     def line(label: str, s: dict[str, float]) -> None:
         print(f"{label:44s} {s['auc']:5.3f} {s['baseline_auc']:5.3f} {s['median_correct']:6.1f} "
-              f"{s['median_incorrect']:7.1f} {s['false_cues']:9.0%} {s['first_cue_right']:7.0%} "
+              f"{s['median_incorrect']:7.1f} {s['false_cues']:9.0%} {s['cued_bad']:8.0%} "
+              f"{s['first_cue_right']:7.0%} "
               f"{s['n']:5d}")
 
     for m in sorted(by_movement):
