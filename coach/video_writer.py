@@ -44,14 +44,17 @@ class VideoWriter:
     column or row: yuv420p needs even sizes; a picture under 2 pixels is padded to 2). Frames
     carry their own time in milliseconds when given, else they are spaced ``1000 / fps``
     apart; a time that is not a finite number counts as the next frame's, and a gap longer
-    than ``MAX_GAP_MS`` is shortened to it.
+    than ``MAX_GAP_MS`` is shortened to it. ``threads``: encoder threads (None: FFmpeg's
+    choice, one per core and more).
     """
 
-    def __init__(self, path: str | os.PathLike[str], fps: float) -> None:
+    def __init__(self, path: str | os.PathLike[str], fps: float,
+                 threads: int | None = None) -> None:
         if not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps: expected a positive number, got {fps}")
         self.path = Path(path)
         self.fps = float(fps)
+        self.threads = threads
         self.frames_written = 0
         self._stack = contextlib.ExitStack()
         self._tmp: Path | None = None
@@ -124,8 +127,11 @@ class VideoWriter:
         height = max(MIN_SIZE_PX, height - height % 2)
         container = av.open(str(self._tmp), mode="w", format="mp4",
                             container_options={"movflags": "+faststart"})
+        options = dict(ENCODER_OPTIONS)
+        if self.threads is not None:
+            options["threads"] = str(self.threads)
         stream = container.add_stream(CODEC, rate=Fraction(self.fps).limit_denominator(1001),
-                                      options=ENCODER_OPTIONS)
+                                      options=options)
         stream.width, stream.height = width, height
         stream.pix_fmt = PIXEL_FORMAT
         stream.time_base = TIME_BASE

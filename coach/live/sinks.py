@@ -45,6 +45,10 @@ class WindowSink:
 
 
 _STOP = object()
+#: Encoder threads of a live session's video: one keeps the other cores for the pose model,
+#: and encodes a 640x480 picture in a few milliseconds (FFmpeg's default starts one thread
+#: per core and more, which compete with the model).
+ENCODER_THREADS = 1
 
 
 class VideoSink:
@@ -60,7 +64,7 @@ class VideoSink:
 
     def __init__(self, path: str | Path, fps: float, depth: int = 8) -> None:
         self.path = Path(path)
-        self._writer = VideoWriter(self.path, fps)
+        self._writer = VideoWriter(self.path, fps, threads=ENCODER_THREADS)
         self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._completed = False
