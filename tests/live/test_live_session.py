@@ -226,8 +226,9 @@ def test_setup_check_and_countdown_come_first(sample_path):
 
 def test_spoken_cues_follow_the_cue_on_screen(sample_path):
     spoken: list[str] = []
-    outcome, _ = _session(sample_path("dance"), speak=spoken.append)
-    assert spoken, "the dance is coached against the squat: cues must be spoken"
+    outcome, _ = _session(sample_path("squats"), speak=spoken.append,
+                          exercise="mountain-pose")
+    assert spoken, "squats coached as mountain pose (standing tall): cues must be spoken"
     assert set(spoken) == set(outcome.cue_counts)
     assert all(a != b for a, b in zip(spoken, spoken[1:], strict=False))
 
