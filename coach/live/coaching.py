@@ -14,6 +14,7 @@ exactly as ``coach score`` would score a file of it.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -34,7 +35,7 @@ from coach.live_scoring import LiveScorer
 from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS
 from coach.pose import FramePose, PoseSequence
-from coach.scoring import feature_score, region_masks, weighted_mean
+from coach.scoring import feature_score, frame_scores, region_masks
 from coach.smoothing import LandmarkSmoother
 
 #: Time constant of the score shown on the gauge (seconds): steadier than frame by frame.
@@ -174,8 +175,12 @@ class _HeldLive:
         close = feature_score(np.abs(dev), DEFAULT_PARAMS.held_softness)
         w = np.where(known, weights, 0.0)
         score = float(held_frame_scores(close[None], weights)[0]) if known.any() else math.nan
-        regions = {r: finite_or_none(weighted_mean(np.nan_to_num(close[m]), w[m]))
-                   for r, m in held.masks.items()}
+        # a region is as far off as the root mean square of its targets, as for a movement,
+        # so one target far off colours its region (and matches the cue about it)
+        region_z, _, _ = frame_scores(np.nan_to_num(dev)[None], w[None], held.masks,
+                                      replace(DEFAULT_PARAMS,
+                                              score_softness=DEFAULT_PARAMS.held_softness))
+        regions = {r: finite_or_none(v[0]) for r, v in region_z.items()}
         in_zone = bool(known.any() and np.all(np.abs(dev[known]) <= 1.0))
         if in_zone:
             self._zone_since = t if self._zone_since is None else self._zone_since
