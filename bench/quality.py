@@ -51,6 +51,7 @@ from coach.features import SPECS, mirror_indices
 from coach.landmarks import REGIONS
 from coach.library.exercise_score import score_exercise
 from coach.library.meta import ExerciseMeta, meta_to_toml
+from coach.library.multitake import fill_gaps
 from coach.library.store import Exercise, load_exercise
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
@@ -96,12 +97,8 @@ def features_of(seq: PoseSequence) -> tuple[tuple[str, ...], np.ndarray]:
 
 
 def _filled(values: np.ndarray) -> np.ndarray:
-    out = np.array(values, copy=True)
-    for f in range(out.shape[1]):
-        ok = np.isfinite(out[:, f])
-        if ok.any() and not ok.all():
-            out[~ok, f] = np.interp(np.flatnonzero(~ok), np.flatnonzero(ok), out[ok, f])
-    return np.nan_to_num(out)
+    """NaN runs interpolated (``coach.library.multitake.fill_gaps``), never-seen columns 0."""
+    return np.nan_to_num(fill_gaps(values))
 
 
 def _aligned_diff(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:

@@ -69,9 +69,6 @@ CUE_TEXTS: dict[tuple[str, str], str] = {
 #: forward head too, while a forward head leaves the shoulder level alone.
 REGION_PRIORITY: tuple[str, ...] = ("spine", "shoulders", "neck", "hips", "legs", "arms")
 
-#: Live defaults, the same numbers as ``coach.params.DEFAULT_PARAMS``.
-CUE_THRESHOLD = DEFAULT_PARAMS.cue_threshold
-SPINE_PREFERENCE = DEFAULT_PARAMS.spine_preference
 
 
 @dataclass(frozen=True)
@@ -120,8 +117,9 @@ def order_cues(cues: Sequence[Cue], spine_preference: float) -> list[Cue]:
 
 def cues_for_deviation(names: Sequence[str], deviation: np.ndarray,
                        weights: np.ndarray | Mapping[str, float] | None = None,
-                       threshold: float = CUE_THRESHOLD,
-                       spine_preference: float = SPINE_PREFERENCE) -> list[Cue]:
+                       threshold: float = DEFAULT_PARAMS.cue_threshold,
+                       spine_preference: float = DEFAULT_PARAMS.spine_preference
+                       ) -> list[Cue]:
     """Cues for signed deviations (F,) in tolerance units, ordered by ``order_cues``.
 
     NaN deviations give no cue. ``weights`` (F,) or by name (default: the catalogue's). A

@@ -137,6 +137,7 @@ class LiveScorer:
         self._heading: float | None = None
         self._start: list[tuple[float, np.ndarray, np.ndarray]] = []
         self._judged_templates: dict[str, Template] = {}
+        self._start_templates: dict[str, Template] = {}
         self._shift: np.ndarray | None = None
         self._flip_since: float | None = None
         self._last: LiveFrame | None = None
@@ -233,7 +234,10 @@ class LiveScorer:
         if plane in self._judged_templates:
             return self._judged_templates[plane]
         if self._shift is None:
-            return widened(tmpl, np.empty((0, len(tmpl.feature_names))), 0.0, self.params)
+            if plane not in self._start_templates:
+                self._start_templates[plane] = widened(
+                    tmpl, np.empty((0, len(tmpl.feature_names))), 0.0, self.params)
+            return self._start_templates[plane]
         view = view_difference_deg(self._recorder.sequence(), up, tmpl, self.params)
         values = np.stack([v for _, v, _ in start]) if start else np.empty(
             (0, len(tmpl.feature_names)))

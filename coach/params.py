@@ -137,14 +137,18 @@ class ScoringParams:
         if not self.score_softness > 0:
             raise ValueError("score_softness: expected a value > 0")
 
+    def _plain(self) -> dict[str, object]:
+        """Every field, mappings as plain dicts (read-only mappings neither hash nor pickle)."""
+        return {f.name: (dict(v) if isinstance(v, Mapping) else v)
+                for f in fields(self) for v in [getattr(self, f.name)]}
+
     def __hash__(self) -> int:
-        return hash(tuple(tuple(sorted(v.items())) if isinstance(v, Mapping) else v
-                          for v in (getattr(self, f.name) for f in fields(self))))
+        return hash(tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v
+                          for v in self._plain().values()))
 
     def __reduce__(self) -> tuple[object, tuple[dict[str, object]]]:
-        """Pickled as plain values (read-only mappings do not pickle), for worker processes."""
-        return _params_from, ({f.name: (dict(v) if isinstance(v, Mapping) else v)
-                               for f in fields(self) for v in [getattr(self, f.name)]},)
+        """Pickled as plain values, for worker processes."""
+        return _params_from, (self._plain(),)
 
     def tolerance(self, name: str) -> float:
         """The tolerance floor of one feature (degrees)."""

@@ -290,6 +290,20 @@ def _worst(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.n
     return tuple(picked)
 
 
+def first_seconds(ts: np.ndarray, window_s: float) -> np.ndarray:
+    """(T,) bool: the frames at times ``ts`` (T,) within ``window_s`` of the first."""
+    return ts <= ts[0] + window_s * 1000.0 if len(ts) else np.zeros(0, dtype=bool)
+
+
+def _nanmedian(values: np.ndarray) -> np.ndarray:
+    """Median over axis 0, NaN for all-NaN (or empty) columns, without warnings."""
+    if not len(values):
+        return np.full(values.shape[1:], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        return np.nanmedian(values, axis=0)
+
+
 def start_shift(attempt_values: np.ndarray, reference_values: np.ndarray, ts: np.ndarray,
                 names: tuple[str, ...], params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
     """(F,) how far the reference is moved to the person's own start posture: the median
@@ -298,11 +312,8 @@ def start_shift(attempt_values: np.ndarray, reference_values: np.ndarray, ts: np
     ``params.start_allowance_deg`` per feature (0 where unknown). Matched moments, not clock
     time, so a slower start is not read as another posture; a build or a camera angle is not a
     fault, while a lean beyond the allowance still is."""
-    first = ts <= ts[0] + params.start_window_s * 1000.0 if len(ts) else np.zeros(0, bool)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns stay NaN
-        diff = np.nanmedian(attempt_values[first] - reference_values[first], axis=0) \
-            if first.any() else np.full(len(names), np.nan)
+    first = first_seconds(ts, params.start_window_s)
+    diff = _nanmedian(attempt_values[first] - reference_values[first])
     allow = np.array([params.start_allowance_deg.get(n, 0.0) for n in names])
     return np.where(np.isfinite(diff), np.clip(diff, -allow, allow), 0.0)
 
@@ -313,17 +324,14 @@ def jitter_deg(values: np.ndarray) -> np.ndarray:
     if len(values) < 3:
         return np.full(values.shape[1], np.nan)
     second = np.abs(values[2:] - 2.0 * values[1:-1] + values[:-2])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns stay NaN
-        return 1.4826 * np.nanmedian(second, axis=0) / np.sqrt(6.0)
+    return 1.4826 * _nanmedian(second) / np.sqrt(6.0)
 
 
 def _heading_deg(world_xyz: np.ndarray, up: np.ndarray, ts: np.ndarray,
                  window_s: float) -> float:
     """Circular mean of the facing direction (degrees, camera axes) over the first
     ``window_s`` seconds; NaN when unknown."""
-    first = ts <= ts[0] + window_s * 1000.0 if len(ts) else np.zeros(0, dtype=bool)
-    h = np.radians(facing_deg(world_xyz[first], up))
+    h = np.radians(facing_deg(world_xyz[first_seconds(ts, window_s)], up))
     h = h[np.isfinite(h)]
     if not h.size:
         return float("nan")
@@ -359,10 +367,8 @@ def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
     noise = np.hypot(np.nan_to_num(jitter_deg(attempt_values)),
                      np.nan_to_num(jitter_deg(template.mean)))
     extra = np.hypot(view, params.noise_factor * noise)
-    start = template.timestamps_ms <= template.timestamps_ms[0] + params.start_window_s * 1000.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns stay NaN
-        moved = np.abs(template.mean - np.nanmedian(template.mean[start], axis=0))
+    start = first_seconds(template.timestamps_ms, params.start_window_s)
+    moved = np.abs(template.mean - _nanmedian(template.mean[start]))
     extra = np.hypot(extra, params.motion_share * np.nan_to_num(moved))
     if not (extra > 0).any():
         return template

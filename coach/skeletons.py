@@ -31,6 +31,7 @@ import numpy as np
 from coach.errors import RecordingError
 from coach.landmarks import NUM_LANDMARKS, Landmark
 from coach.pose import PoseSequence
+from coach.readers import check_regular_file
 
 L = Landmark
 
@@ -79,8 +80,7 @@ def _read_table(path: Path, columns: int) -> np.ndarray:
     """(T, columns) floats from a comma-separated text file, gzip or plain."""
     if not path.is_file():
         raise RecordingError(f"{path}: no such skeleton file")
-    if path.stat().st_size > MAX_SKELETON_BYTES:
-        raise RecordingError(f"{path}: larger than {MAX_SKELETON_BYTES // 2**20} MB, refused")
+    check_regular_file(path, MAX_SKELETON_BYTES, "a skeleton file", RecordingError)
     try:
         raw = path.read_bytes()
         if path.suffix.lower() == ".gz":

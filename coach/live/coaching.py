@@ -38,6 +38,8 @@ from coach.pose import FramePose, PoseSequence
 from coach.scoring import feature_score, frame_scores, region_masks
 from coach.smoothing import LandmarkSmoother
 
+#: Held postures' regions are scored with the held softness (built once, not per frame).
+HELD_REGION_PARAMS = replace(DEFAULT_PARAMS, score_softness=DEFAULT_PARAMS.held_softness)
 #: Time constant of the score shown on the gauge (seconds): steadier than frame by frame.
 GAUGE_TIME_CONSTANT_S = 0.7
 
@@ -178,8 +180,7 @@ class _HeldLive:
         # a region is as far off as the root mean square of its targets, as for a movement,
         # so one target far off colours its region (and matches the cue about it)
         region_z, _, _ = frame_scores(np.nan_to_num(dev)[None], w[None], held.masks,
-                                      replace(DEFAULT_PARAMS,
-                                              score_softness=DEFAULT_PARAMS.held_softness))
+                                      HELD_REGION_PARAMS)
         regions = {r: finite_or_none(v[0]) for r, v in region_z.items()}
         in_zone = bool(known.any() and np.all(np.abs(dev[known]) <= 1.0))
         if in_zone:
