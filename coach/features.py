@@ -32,10 +32,8 @@ from a similar angle. Lateral features are measured out of the body's sagittal p
 stay continuous through a forward fold past horizontal. Tolerances and every other tuned
 number live in ``coach.params``.
 
-"Up" is estimated from the first still second (ankles -> hips, perpendicular to the hip
-line); DESIGN.md measured such estimates within 3-8 deg of gravity on the pose2sim clips,
-whose cameras pitch 18-23 deg. One of them also rolls 23 deg: its estimate leans 42 deg
-from the camera's axis, so estimates up to ``MAX_UP_TILT_DEG`` = 50 deg are trusted.
+"Up", the body's frame and its facing direction are defined in ``coach.geometry``: up is
+estimated from the first still second (ankles -> hips, perpendicular to the hip line).
 
 Whole-body left-right mirrored frames (the model sometimes flips the whole body, depth
 included) are frames whose facing direction jumps away from the frames around them
@@ -50,23 +48,31 @@ from functools import lru_cache
 
 import numpy as np
 
-from coach.landmarks import REGIONS, Landmark, midpoint
+from coach.geometry import (
+    CAMERA_UP,
+    PICTURE_UP,
+    UP_WINDOW_S,
+    angle_between_deg,
+    aspect_ratio,
+    body_axes,
+    dot,
+    ear_centre,
+    estimate_up,
+    facing_deg,
+    heading_change_deg,
+    hip_centre,
+    picture_xy,
+    shoulder_centre,
+    trunk_vector,
+    unit,
+)
+from coach.landmarks import REGIONS, Landmark
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence
 
 log = logging.getLogger(__name__)
 
 L = Landmark
-
-#: Default "up" in MediaPipe world (camera) axes: y points down.
-CAMERA_UP = np.array([0.0, -1.0, 0.0])
-CAMERA_UP.setflags(write=False)
-#: An estimated vertical further than this from the camera's -y is not trusted (lying poses).
-MAX_UP_TILT_DEG = 50.0
-#: Seconds of the start used to estimate "up" (the person standing or sitting still).
-UP_WINDOW_S = 1.0
-#: Ankles must be at least this visible to use ankles -> shoulders as the vertical.
-ANKLE_VISIBILITY = 0.5
 
 
 @dataclass(frozen=True)
@@ -232,33 +238,7 @@ class FeatureTrack:
         return np.isfinite(self.values).sum(axis=1) * 2 >= len(self.names)
 
 
-# --- geometry on (..., 3) arrays, NaN in -> NaN out -------------------------------------------
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    n = np.sqrt(np.sum(v * v, axis=-1, keepdims=True))
-    ok = n > 1e-9  # False for NaN too
-    return np.divide(v, n, out=np.full(np.broadcast(v, n).shape, np.nan), where=ok)
-
-
-def _angle_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Angle in degrees between vectors (..., D)."""
-    dot = np.sum(_unit(a) * _unit(b), axis=-1)
-    return np.degrees(np.arccos(np.clip(dot, -1.0, 1.0)))
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sum(a * b, axis=-1)
-
-
-def body_axes(p: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The body's horizontal unit axes per frame, (left (T, 3), forward (T, 3)), in the
-    camera axes of world points p (T, 33, 3): left along the hip line (towards the person's
-    left hip), forward = left x up (the way the chest faces); NaN where the hips are missing."""
-    hip_lr = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
-    left = _unit(hip_lr - _dot(hip_lr, up)[:, None] * up)
-    forward = _unit(np.cross(left, up))
-    return left, forward
-
+# --- angles on (..., D) arrays, NaN in -> NaN out ----------------------------------------------
 
 def _wrapped_deg(angle: np.ndarray) -> np.ndarray:
     """Angles (degrees) brought into [-180, 180)."""
@@ -270,35 +250,33 @@ def _out_of_plane_deg(v: np.ndarray, normal: np.ndarray, *in_plane: np.ndarray) 
     vectors ``in_plane`` (each (D,) or (..., D)), towards ``normal``. Continuous whichever way
     v points inside that plane: a lean to the side stays a lean to the side through a forward
     fold past horizontal, where an angle measured against the vertical alone would wrap."""
-    along = np.sqrt(sum(_dot(v, a) ** 2 for a in in_plane))
-    return np.degrees(np.arctan2(_dot(v, normal), along))
+    along = np.sqrt(sum(dot(v, a) ** 2 for a in in_plane))
+    return np.degrees(np.arctan2(dot(v, normal), along))
 
 
 def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     """World-plane feature columns from world landmarks p (T, 33, 3) and unit up (3,)."""
     left, fwd = body_axes(p, up)
-    mid_hip = midpoint(p, L.LEFT_HIP, L.RIGHT_HIP)
-    mid_sh = midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-    mid_ear = midpoint(p, L.LEFT_EAR, L.RIGHT_EAR)
+    mid_hip, mid_sh, mid_ear = hip_centre(p), shoulder_centre(p), ear_centre(p)
     trunk = mid_sh - mid_hip
     neck = mid_ear - mid_sh
-    t_up, n_up = _dot(trunk, up), _dot(neck, up)
-    flex = np.degrees(np.arctan2(_dot(trunk, fwd), t_up))
+    t_up, n_up = dot(trunk, up), dot(neck, up)
+    flex = np.degrees(np.arctan2(dot(trunk, fwd), t_up))
     lat = _out_of_plane_deg(trunk, left, up, fwd)
     sh = p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER]
     hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
-    sh_h = sh - _dot(sh, up)[:, None] * up
-    hp_h = hp - _dot(hp, up)[:, None] * up
-    twist = np.degrees(np.arctan2(_dot(np.cross(hp_h, sh_h), up), _dot(hp_h, sh_h)))
+    sh_h = sh - dot(sh, up)[:, None] * up
+    hp_h = hp - dot(hp, up)[:, None] * up
+    twist = np.degrees(np.arctan2(dot(np.cross(hp_h, sh_h), up), dot(hp_h, sh_h)))
     out = {
         "trunk_flexion_deg": flex,
         "lateral_bend_deg": lat,
         "axial_twist_deg": twist,
-        "spine_curve_deg": _angle_between(trunk, mid_ear - mid_hip),
-        "neck_flexion_deg": _wrapped_deg(np.degrees(np.arctan2(_dot(neck, fwd), n_up)) - flex),
+        "spine_curve_deg": angle_between_deg(trunk, mid_ear - mid_hip),
+        "neck_flexion_deg": _wrapped_deg(np.degrees(np.arctan2(dot(neck, fwd), n_up)) - flex),
         "neck_lateral_deg": _out_of_plane_deg(neck, left, up, fwd) - lat,
-        "shoulder_level_deg": np.degrees(np.arctan2(_dot(sh, up), np.linalg.norm(sh_h, axis=-1))),
-        "hip_level_deg": np.degrees(np.arctan2(_dot(hp, up), np.linalg.norm(hp_h, axis=-1))),
+        "shoulder_level_deg": np.degrees(np.arctan2(dot(sh, up), np.linalg.norm(sh_h, axis=-1))),
+        "hip_level_deg": np.degrees(np.arctan2(dot(hp, up), np.linalg.norm(hp_h, axis=-1))),
     }
     out.update(_joint_values(p))
     return out
@@ -311,26 +289,26 @@ _JOINT_ABC = np.array([s.landmarks for s in _JOINTS], dtype=np.int64)  # (J, 3)
 def _joint_values(p: np.ndarray) -> dict[str, np.ndarray]:
     """Included joint angles (degrees) on both sides from points p (T, 33, D)."""
     a, b, c = (p[:, _JOINT_ABC[:, k]] for k in range(3))
-    angles = _angle_between(a - b, c - b)  # (T, J)
+    angles = angle_between_deg(a - b, c - b)  # (T, J)
     return {s.name: angles[:, k] for k, s in enumerate(_JOINTS)}
 
 
 def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:
-    """Image-plane feature columns from 2D points p (T, 33, 2) (x right, y down, same scale)."""
-    up = np.array([0.0, -1.0])
+    """Image-plane feature columns from picture points p (T, 33, 2) (``picture_xy``)."""
+    up = PICTURE_UP
     lr = (p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]) + (p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER])
     left = np.stack([np.sign(lr[:, 0]), np.zeros(len(p))], axis=-1)
     left[left[:, 0] == 0] = np.nan
-    trunk = midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - midpoint(p, L.LEFT_HIP, L.RIGHT_HIP)
-    neck = midpoint(p, L.LEFT_EAR, L.RIGHT_EAR) - midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+    trunk = trunk_vector(p)
+    neck = ear_centre(p) - shoulder_centre(p)
     lat = _out_of_plane_deg(trunk, left, up)
     sh = p[:, L.LEFT_SHOULDER] - p[:, L.RIGHT_SHOULDER]
     hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
     out = {
         "lateral_bend_deg": lat,
         "neck_lateral_deg": _out_of_plane_deg(neck, left, up) - lat,
-        "shoulder_level_deg": np.degrees(np.arctan2(_dot(sh, up), np.abs(sh[:, 0]))),
-        "hip_level_deg": np.degrees(np.arctan2(_dot(hp, up), np.abs(hp[:, 0]))),
+        "shoulder_level_deg": np.degrees(np.arctan2(dot(sh, up), np.abs(sh[:, 0]))),
+        "hip_level_deg": np.degrees(np.arctan2(dot(hp, up), np.abs(hp[:, 0]))),
     }
     out.update(_joint_values(p))
     return out
@@ -359,48 +337,6 @@ def finite_points(points: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(points) & (np.abs(points) < 1e3), points, np.nan)
 
 
-def _image_points(seq_image_xyz: np.ndarray, image_size: tuple[int, int] | None) -> np.ndarray:
-    aspect = 1.0 if image_size is None else image_size[0] / image_size[1]
-    return seq_image_xyz[..., :2] * np.array([aspect, 1.0])
-
-
-def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np.ndarray,
-                window_s: float = UP_WINDOW_S) -> np.ndarray:
-    """Unit vertical (3,) in camera axes from the first ``window_s`` seconds with a person.
-
-    Uses mid-ankle -> mid-hip where the ankles are visible (standing: the legs, so that a
-    habitual trunk lean is not taken as vertical), else mid-hip -> mid-shoulder (sitting),
-    made perpendicular to the hip line (the hips are taken as level at the start, which
-    removes most of a camera's roll). Short recordings use their first third at most.
-    Falls back to the camera's -y when nothing usable is found or the estimate leans more
-    than ``MAX_UP_TILT_DEG`` from it (lying or kneeling starts).
-    """
-    present = np.isfinite(world_xyz).all(axis=2).any(axis=1)
-    idx = np.flatnonzero(present)
-    if idx.size == 0:
-        return CAMERA_UP.copy()
-    first, last = timestamps_ms[idx[0]], timestamps_ms[idx[-1]]
-    window_ms = min(window_s * 1000.0, (last - first) / 3.0)
-    idx = idx[timestamps_ms[idx] <= first + window_ms]
-    p = world_xyz[idx]
-    mid_hip = midpoint(p, L.LEFT_HIP, L.RIGHT_HIP)
-    ankles_seen = visibility[idx][:, [L.LEFT_ANKLE, L.RIGHT_ANKLE]].min(axis=1) >= ANKLE_VISIBILITY
-    v = np.where(ankles_seen[:, None], _unit(mid_hip - midpoint(p, L.LEFT_ANKLE, L.RIGHT_ANKLE)),
-                 _unit(midpoint(p, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - mid_hip))
-    hip_line = _unit(p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP])
-    ok = np.isfinite(v).all(axis=1) & np.isfinite(hip_line).all(axis=1)
-    if not ok.any():
-        return CAMERA_UP.copy()
-    up = _unit(np.median(v[ok], axis=0))
-    across = _unit(np.median(hip_line[ok], axis=0))
-    up = _unit(up - np.dot(up, across) * across)
-    tilt = float(_angle_between(up, CAMERA_UP))
-    if not np.isfinite(tilt) or tilt > MAX_UP_TILT_DEG:
-        log.info("estimated vertical leans %.0f deg from the camera's; using the camera's", tilt)
-        return CAMERA_UP.copy()
-    return up
-
-
 class UpWindow:
     """The vertical estimated live, frame by frame: from every frame with world landmarks
     seen so far, until they span ``UP_WINDOW_S``; from then on it stays fixed."""
@@ -426,20 +362,6 @@ class UpWindow:
         if frames[-1].timestamp_ms - frames[0].timestamp_ms >= UP_WINDOW_S * 1000.0:
             self.fixed, self._frames = up, []
         return up
-
-
-def heading_change_deg(before: np.ndarray | float, after: np.ndarray | float
-                       ) -> np.ndarray | float:
-    """Absolute change between facing directions (degrees, 0-180), the short way round."""
-    return np.abs((np.asarray(after) - before + 180.0) % 360.0 - 180.0)
-
-
-def facing_deg(world_xyz: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """(T,) heading of the body's forward direction about ``up``, degrees in (-180, 180]."""
-    _, fwd = body_axes(world_xyz, up)
-    e1 = _unit(np.array([1.0, 0.0, 0.0]) - up[0] * up)
-    e2 = np.cross(up, e1)
-    return np.degrees(np.arctan2(_dot(fwd, e2), _dot(fwd, e1)))
 
 
 def mirrored_frames(world_xyz: np.ndarray, up: np.ndarray, timestamps_ms: np.ndarray,
@@ -479,8 +401,8 @@ def whole_body_mirrored(seq: PoseSequence, params: ScoringParams = DEFAULT_PARAM
     if not seq.has_world or not len(seq):
         return np.zeros(len(seq), dtype=bool)
     world = finite_points(seq.world_xyz)
-    up = _unit(np.asarray(estimate_up(world, seq.visibility, seq.timestamps_ms),
-                          dtype=np.float64))
+    up = unit(np.asarray(estimate_up(world, seq.visibility, seq.timestamps_ms),
+                         dtype=np.float64))
     return mirrored_frames(world, up, seq.timestamps_ms, params)
 
 
@@ -498,14 +420,14 @@ def compute_features(seq: PoseSequence, up: np.ndarray | None = None,
         world = finite_points(seq.world_xyz)
         if up is None:
             up = estimate_up(world, seq.visibility, ts)
-        up = _unit(np.asarray(up, dtype=np.float64))
+        up = unit(np.asarray(up, dtype=np.float64))
         cols = _world_values(world, up)
         mirrored = mirrored_frames(world, up, ts, params) if drop_mirrored and len(seq) \
             else None
         plane = "world"
     else:
         names = feature_names("image")
-        cols = _image_values(_image_points(finite_points(seq.image_xyz), seq.image_size))
+        cols = _image_values(picture_xy(finite_points(seq.image_xyz), aspect_ratio(seq.image_size)))
         mirrored, up, plane = None, None, "image"
     values = np.stack([cols[n] for n in names], axis=1) if len(seq) else np.empty((0, len(names)))
     conf = _confidence(seq.visibility, names) if len(seq) else np.empty((0, len(names)))
@@ -527,11 +449,12 @@ def frame_features(frame: FramePose, up: np.ndarray | None,
     vis = frame.visibility[None]
     if frame.world_xyz is not None:
         names = feature_names("world")
-        u = CAMERA_UP if up is None else _unit(np.asarray(up, dtype=np.float64))
+        u = CAMERA_UP if up is None else unit(np.asarray(up, dtype=np.float64))
         cols = _world_values(finite_points(frame.world_xyz[None]), u)
     else:
         names = feature_names("image")
-        cols = _image_values(_image_points(finite_points(frame.image_xyz[None]), image_size))
+        points = picture_xy(finite_points(frame.image_xyz[None]), aspect_ratio(image_size))
+        cols = _image_values(points)
     values = np.array([cols[n][0] for n in names])
     conf = _confidence(vis, names)[0]
     return values, np.where(np.isfinite(values), conf, 0.0)

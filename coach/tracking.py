@@ -12,12 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.landmarks import Landmark
+from coach.geometry import TRUNK_LANDMARKS, picture_xy, trunk_length
 
-#: Shoulders and hips: the most stable points to follow a body by.
-TORSO = np.array([Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER,
-                  Landmark.LEFT_HIP, Landmark.RIGHT_HIP])
-#: A candidate farther than this from the followed torso (in torso lengths) is someone else.
+#: The points a body is followed by: its trunk's corners (shoulders and hips).
+TORSO = np.array(TRUNK_LANDMARKS)
+#: A candidate farther than this from the followed torso (in trunk lengths,
+#: ``coach.geometry.trunk_length``) is someone else.
 MAX_JUMP_TORSO_LENGTHS = 1.5
 #: After this long without the followed person, choose afresh by size and centrality (ms).
 LOST_AFTER_MS = 1500.0
@@ -29,11 +29,10 @@ def body_box(image_xyz: np.ndarray, aspect: float) -> tuple[float, float, float]
     image_xyz: (33, 3) normalized landmarks; aspect: image width / height, so that areas and
     distances are measured in the same unit on both axes.
     """
-    xs = image_xyz[:, 0] * aspect
-    ys = image_xyz[:, 1]
-    width = float(np.nanmax(xs) - np.nanmin(xs))
-    height = float(np.nanmax(ys) - np.nanmin(ys))
-    return width * height, float(np.nanmean(xs)), float(np.nanmean(ys))
+    xy = picture_xy(image_xyz, aspect)
+    width, height = np.nanmax(xy, axis=0) - np.nanmin(xy, axis=0)
+    centre_x, centre_y = np.nanmean(xy, axis=0)
+    return float(width * height), float(centre_x), float(centre_y)
 
 
 def start_choice(candidates: list[np.ndarray], aspect: float) -> int:
@@ -49,11 +48,11 @@ def start_choice(candidates: list[np.ndarray], aspect: float) -> int:
 
 
 def torso_distance(a: np.ndarray, b: np.ndarray, aspect: float) -> float:
-    """Mean distance of the torso points of two (33, 3) poses, in torso lengths of ``a``."""
-    scale = np.array([aspect, 1.0])
-    pa, pb = a[TORSO, :2] * scale, b[TORSO, :2] * scale
-    torso = np.linalg.norm((pa[0] + pa[1]) / 2 - (pa[2] + pa[3]) / 2)
-    return float(np.mean(np.linalg.norm(pa - pb, axis=1)) / max(torso, 1e-6))
+    """Mean distance of the ``TORSO`` points of two (33, 3) poses, in trunk lengths of ``a``;
+    ``aspect`` is the image width / height."""
+    pa, pb = picture_xy(a, aspect), picture_xy(b, aspect)
+    distance = np.mean(np.linalg.norm(pa[TORSO] - pb[TORSO], axis=1))
+    return float(distance / max(float(trunk_length(pa)), 1e-6))
 
 
 @dataclass

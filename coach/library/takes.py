@@ -1,8 +1,9 @@
 """Preparing an instructor's take: trim the still start and end, check the quality.
 
 Pure numpy on a ``PoseSequence``: no camera, no files. Distances are measured in the image,
-in torso lengths (mid-hip to mid-shoulder), so they do not depend on how far away the
-camera stands.
+in trunk lengths (``coach.geometry.trunk_length``), so they do not depend on how far away the
+camera stands; body parts, "inside the picture", "seen" and the camera view are
+``coach.geometry``'s.
 """
 
 from __future__ import annotations
@@ -13,40 +14,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coach.geometry import (
+    BODY_PARTS,
+    SEEN_VISIBILITY,
+    aspect_ratio,
+    camera_view,
+    inside_picture,
+    picture_xy,
+    shoulder_width_ratio,
+    trunk_length,
+    width_ratio_yaw_deg,
+)
 from coach.landmarks import Landmark
 from coach.library.errors import TakeRejected
 from coach.pose import PoseSequence
 
 log = logging.getLogger(__name__)
 
-L = Landmark
-
-#: The landmarks that must be in the picture for "the whole body in frame", by body part.
-BODY_PARTS: dict[str, tuple[Landmark, ...]] = {
-    "head": (L.NOSE, L.LEFT_EAR, L.RIGHT_EAR),
-    "shoulders": (L.LEFT_SHOULDER, L.RIGHT_SHOULDER),
-    "hands": (L.LEFT_WRIST, L.RIGHT_WRIST),
-    "hips": (L.LEFT_HIP, L.RIGHT_HIP),
-    "knees": (L.LEFT_KNEE, L.RIGHT_KNEE),
-    "feet": (L.LEFT_ANKLE, L.RIGHT_ANKLE),
-}
+#: The landmarks that must be in the picture for "the whole body in frame".
 KEY_LANDMARKS: tuple[Landmark, ...] = tuple(lm for part in BODY_PARTS.values() for lm in part)
-#: How far outside the picture a landmark may sit and still count as in frame (image units).
-FRAME_MARGIN = 0.02
 #: Fraction of a take's frames that must show a person / the whole body.
 MIN_PRESENT_FRACTION = 0.9
 MIN_IN_FRAME_FRACTION = 0.9
-#: Median visibility every key body part must reach.
-MIN_VISIBILITY = 0.5
-#: Shoulder width / torso length in the image at which a front view turns into a side view.
-#: Measured with the bundled model: facing the camera 0.55-0.8, side-on below 0.3.
-FRONT_VIEW_MIN_RATIO = 0.4
 #: Half-width of the window over which movement speed is measured, in seconds.
 SPEED_WINDOW_S = 0.5
 #: Moving slower than this fraction of the take's typical fast movement (95th percentile of
 #: the fastest body part) counts as still; a slow phase of a slow take is still movement ...
 STILL_FRACTION = 0.15
-#: ... and below this (torso lengths per second) every take is still: what landmark jitter
+#: ... and below this (trunk lengths per second) every take is still: what landmark jitter
 #: comes to over the speed window.
 STILL_NOISE_SPEED = 0.1
 #: Still time kept before the first and after the last movement, in seconds.
@@ -55,22 +50,14 @@ TRIM_MARGIN_S = 0.4
 MIN_TAKE_S = 1.0
 
 
-def _torso_length(points_xy: np.ndarray) -> np.ndarray:
-    """(T,) mid-hip to mid-shoulder distance from image points (T, 33, 2)."""
-    mid_sh = (points_xy[:, L.LEFT_SHOULDER] + points_xy[:, L.RIGHT_SHOULDER]) / 2.0
-    mid_hip = (points_xy[:, L.LEFT_HIP] + points_xy[:, L.RIGHT_HIP]) / 2.0
-    return np.linalg.norm(mid_sh - mid_hip, axis=-1)
-
-
-def _image_points(seq: PoseSequence) -> np.ndarray:
-    """(T, 33, 2) image x, y with x scaled by the aspect ratio when the image size is known."""
-    aspect = 1.0 if seq.image_size is None else seq.image_size[0] / seq.image_size[1]
-    return seq.image_xyz[..., :2] * np.array([aspect, 1.0])
+def _picture_points(seq: PoseSequence) -> np.ndarray:
+    """(T, 33, 2) picture points of ``seq`` (``coach.geometry.picture_xy``)."""
+    return picture_xy(seq.image_xyz, aspect_ratio(seq.image_size))
 
 
 def movement_speed(seq: PoseSequence) -> np.ndarray:
     """(T,) speed of the fastest body part (``BODY_PARTS``, each the median of its landmarks)
-    in torso lengths per second (NaN without a person): the arms moving alone are movement.
+    in trunk lengths per second (NaN without a person): the arms moving alone are movement.
 
     The displacement is taken over ``2 * SPEED_WINDOW_S`` seconds, so landmark jitter from
     frame to frame does not count as movement.
@@ -79,8 +66,8 @@ def movement_speed(seq: PoseSequence) -> np.ndarray:
     speed = np.full(n, np.nan)
     if n < 2:
         return speed
-    points = _image_points(seq)
-    torso = np.nanmedian(_torso_length(points)) if seq.present.any() else np.nan
+    points = _picture_points(seq)
+    torso = np.nanmedian(trunk_length(points)) if seq.present.any() else np.nan
     if not np.isfinite(torso) or torso <= 0:
         return speed
     ts = seq.timestamps_ms / 1000.0
@@ -99,9 +86,7 @@ def movement_speed(seq: PoseSequence) -> np.ndarray:
 
 def whole_body_in_frame(seq: PoseSequence) -> np.ndarray:
     """(T,) bool: a person is seen and every key landmark is inside the picture."""
-    xy = seq.image_xyz[:, list(KEY_LANDMARKS), :2]
-    with np.errstate(invalid="ignore"):
-        inside = ((xy >= -FRAME_MARGIN) & (xy <= 1.0 + FRAME_MARGIN)).all(axis=(1, 2))
+    inside = inside_picture(seq.image_xyz[:, list(KEY_LANDMARKS), :2]).all(axis=1)
     return inside & seq.present
 
 
@@ -147,8 +132,9 @@ class TakeQuality:
     in_frame_fraction: frames (with a person) whose key landmarks are all inside the picture.
     out_of_frame: body part -> fraction of frames (with a person) where it leaves the picture.
     visibility: body part -> median visibility over frames with a person.
-    view_ratio: median shoulder width / torso length in the image.
-    view: the estimated camera view, "front" or "side".
+    view_ratio: median shoulder width / trunk length in the image
+        (``coach.geometry.shoulder_width_ratio``).
+    view: the estimated camera view, "front" or "side" (``estimate_view``).
     problems: reasons to refuse the take, as sentences (empty = good take).
     """
 
@@ -167,23 +153,26 @@ class TakeQuality:
 
 
 def estimate_view(seq: PoseSequence) -> tuple[float, str]:
-    """(shoulder width / torso length in the image, "front" or "side") over frames with a person."""
-    pts = _image_points(seq)
-    width = np.linalg.norm(pts[:, L.LEFT_SHOULDER] - pts[:, L.RIGHT_SHOULDER], axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = width / _torso_length(pts)
+    """(median shoulder width / trunk length in the image, "front", "side" or "unknown") over
+    frames with a person, from the picture alone (a take may carry no world landmarks).
+
+    The view is ``coach.geometry.camera_view`` of the angle the ratio gives
+    (``width_ratio_yaw_deg``), except that a take gets a verdict: "between" counts as "front"
+    (a side view is at least ``SIDE_MIN_YAW_DEG`` turned).
+    """
+    ratio = shoulder_width_ratio(_picture_points(seq))
     ratio = ratio[np.isfinite(ratio)]
     if ratio.size == 0:
         return float("nan"), "unknown"
     value = float(np.median(ratio))
-    return value, "front" if value >= FRONT_VIEW_MIN_RATIO else "side"
+    return value, "side" if camera_view(float(width_ratio_yaw_deg(value))) == "side" else "front"
 
 
 def _hidden_reason(part: str, view: str, ratio: float) -> str:
     """Why a body part is hard to see, in words: turned part-way (so one side hides the
     other), or something in the way or too little light."""
-    if view == "front" and ratio < 1.5 * FRONT_VIEW_MIN_RATIO and part in ("hands", "knees",
-                                                                             "feet"):
+    part_way = camera_view(float(width_ratio_yaw_deg(ratio))) == "between"
+    if view == "front" and part_way and part in ("hands", "knees", "feet"):
         return (f"the person is turned part-way to the camera, so one side hides the other's "
                 f"{part}: face the camera squarely or film from the side")
     return f"something hides the {part} or the light is too low"
@@ -204,8 +193,7 @@ def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQu
     visibility: dict[str, float] = {}
     ratio, view = estimate_view(seq)
     for part, lms in BODY_PARTS.items():
-        p = xy[:, list(lms)]
-        inside = ((p >= -FRAME_MARGIN) & (p <= 1.0 + FRAME_MARGIN)).all(axis=(1, 2))
+        inside = inside_picture(xy[:, list(lms)]).all(axis=1)
         out_of_frame[part] = float(1.0 - inside.mean()) if len(xy) else 1.0
         # seen from the side, the far arm and leg are behind the body: the near one counts
         seen = vis[:, list(lms)].max(axis=1) if view == "side" else vis[:, list(lms)].min(axis=1)
@@ -218,13 +206,13 @@ def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQu
                         "the camera so head to feet fit)")
     if len(xy):
         worst = min(visibility, key=visibility.get)
-        if visibility[worst] < MIN_VISIBILITY:
+        if visibility[worst] < SEEN_VISIBILITY:
             problems.append(f"the {worst} are hard to see (median visibility "
-                            f"{visibility[worst]:.2f}, at least {MIN_VISIBILITY} needed): "
+                            f"{visibility[worst]:.2f}, at least {SEEN_VISIBILITY} needed): "
                             f"{_hidden_reason(worst, view, ratio)}")
     if expected_view is not None and view != "unknown" and view != expected_view:
         problems.append(f"the camera sees the person from the {view} (shoulder width "
-                        f"{ratio:.2f} of the torso length) but this exercise is filmed from the "
+                        f"{ratio:.2f} of the trunk length) but this exercise is filmed from the "
                         f"{expected_view}")
     return TakeQuality(present_fraction, in_frame, out_of_frame, visibility, ratio, view,
                        tuple(problems))

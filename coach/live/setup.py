@@ -13,32 +13,27 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.landmarks import Landmark
+from coach.geometry import (
+    BODY_PARTS,
+    PICTURE_MARGIN,
+    TRUNK_LANDMARKS,
+    camera_view,
+    seen,
+    view_yaw_deg,
+)
 from coach.pose import FramePose
 
-L = Landmark
-
-#: A landmark counts as seen when at least this visible and inside this margin of the picture
-#: (normalized image units).
-MIN_VISIBILITY = 0.5
-EDGE_MARGIN = 0.01
 #: Head-to-feet height as a share of the picture height: closer than this is too near ...
 MAX_BODY_HEIGHT = 0.94
 #: ... and below this the person is too far for reliable landmarks.
 MIN_BODY_HEIGHT = 0.25
-#: The shoulder line's angle out of the picture plane (degrees): at most this for "front",
-#: at least ``SIDE_MIN_YAW_DEG`` for "side".
-FRONT_MAX_YAW_DEG = 35.0
-SIDE_MIN_YAW_DEG = 50.0
 #: Mean pixel brightness (0-255) below which the picture is too dark.
 MIN_BRIGHTNESS = 45.0
 #: The setup must be right this long before the countdown starts, and the countdown lasts ...
 HOLD_OK_MS = 1000.0
 COUNTDOWN_MS = 3000.0
 
-HEAD = (L.NOSE, L.LEFT_EAR, L.RIGHT_EAR)
-TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
-FEET = (L.LEFT_ANKLE, L.RIGHT_ANKLE)
+HEAD, TRUNK, FEET = list(BODY_PARTS["head"]), list(TRUNK_LANDMARKS), list(BODY_PARTS["feet"])
 
 #: Every instruction the setup check gives, in one place.
 MESSAGES = {
@@ -60,7 +55,7 @@ class SetupReport:
 
     problems: keys of ``MESSAGES``, most important first; empty when the setup is right.
     body_height: head-to-feet height as a share of the picture height (NaN if unknown).
-    yaw_deg: the shoulder line's angle out of the picture plane (NaN if unknown).
+    yaw_deg: how the camera sees the body, ``coach.geometry.view_yaw_deg`` (NaN if unknown).
     """
 
     problems: tuple[str, ...]
@@ -82,23 +77,6 @@ def frame_brightness(rgb: np.ndarray) -> float:
     return float(rgb[::8, ::8].mean())
 
 
-def _seen(pose: FramePose, landmarks: tuple[Landmark, ...]) -> np.ndarray:
-    xy = pose.image_xyz[list(landmarks), :2]
-    inside = np.all((xy >= EDGE_MARGIN) & (xy <= 1.0 - EDGE_MARGIN), axis=1)
-    return inside & (pose.visibility[list(landmarks)] >= MIN_VISIBILITY)
-
-
-def shoulder_yaw_deg(pose: FramePose) -> float:
-    """Angle of the shoulder line out of the picture plane, 0 facing the camera (or facing
-    away), 90 side-on; from world landmarks, NaN without them."""
-    if pose.world_xyz is None:
-        return math.nan
-    line = pose.world_xyz[L.LEFT_SHOULDER] - pose.world_xyz[L.RIGHT_SHOULDER]
-    if not np.all(np.isfinite(line)):
-        return math.nan
-    return math.degrees(math.atan2(abs(line[2]), abs(line[0])))
-
-
 def check_setup(pose: FramePose, view: str = "front", brightness: float | None = None,
                 need_feet: bool = True) -> SetupReport:
     """Check one frame. ``view``: "front" or "side", what the exercise expects; ``brightness``:
@@ -110,30 +88,29 @@ def check_setup(pose: FramePose, view: str = "front", brightness: float | None =
         problems.append("dark")
     if not pose.present:
         return SetupReport(tuple(problems + ["nobody"]))
-    head, trunk, feet = _seen(pose, HEAD), _seen(pose, TRUNK), _seen(pose, FEET)
+    visible = seen(pose.image_xyz, pose.visibility)
+    head, trunk, feet = visible[HEAD], visible[TRUNK], visible[FEET]
     xy = pose.image_xyz[:, :2]
     if not head.any():
         problems.append("head_cut")
     if need_feet and not feet.all():
         problems.append("feet_cut")
     if not trunk.all():
-        sideways = np.nanmin(xy[list(TRUNK), 0]) < EDGE_MARGIN or \
-            np.nanmax(xy[list(TRUNK), 0]) > 1.0 - EDGE_MARGIN
+        sideways = np.nanmin(xy[TRUNK, 0]) < PICTURE_MARGIN or \
+            np.nanmax(xy[TRUNK, 0]) > 1.0 - PICTURE_MARGIN
         problems.append("side_cut" if sideways else "too_close")
-    top = np.nanmin(xy[list(HEAD), 1])
-    bottom = np.nanmax(xy[list(FEET if need_feet else TRUNK), 1])
+    top = np.nanmin(xy[HEAD, 1])
+    bottom = np.nanmax(xy[FEET if need_feet else TRUNK, 1])
     height = float(bottom - top) if np.isfinite(top) and np.isfinite(bottom) else math.nan
     if np.isfinite(height):
         if height > MAX_BODY_HEIGHT and "too_close" not in problems:
             problems.append("too_close")
         elif height < MIN_BODY_HEIGHT * (1.0 if need_feet else 0.6) and head.any():
             problems.append("too_far")
-    yaw = shoulder_yaw_deg(pose)
-    if np.isfinite(yaw) and trunk.all():
-        if view == "front" and yaw > FRONT_MAX_YAW_DEG:
-            problems.append("face_camera")
-        elif view == "side" and yaw < SIDE_MIN_YAW_DEG:
-            problems.append("turn_sideways")
+    yaw = math.nan if pose.world_xyz is None else float(view_yaw_deg(pose.world_xyz))
+    seen_view = camera_view(yaw)
+    if seen_view != "unknown" and trunk.all() and seen_view != view:
+        problems.append("face_camera" if view == "front" else "turn_sideways")
     return SetupReport(tuple(dict.fromkeys(problems)), height, yaw)
 
 

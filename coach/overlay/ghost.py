@@ -9,7 +9,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from coach.landmarks import SEGMENTS, Landmark, midpoint
+from coach.geometry import (
+    CAMERA_UP,
+    REFERENCE_VISIBILITY,
+    facing_deg,
+    hip_centre,
+    trunk_length,
+    trunk_vector,
+)
+from coach.landmarks import SEGMENTS, Landmark
 from coach.overlay.skeleton import spine_line
 from coach.pose import FramePose
 
@@ -26,33 +34,20 @@ _LEG_END = np.array([L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE])
 _LIMBS = np.array([(a, b) for a, b, region in SEGMENTS if region != "spine"])
 
 
-def _torso(points: np.ndarray) -> np.ndarray:
-    """Vector mid-hip -> mid-shoulder of (33, D) points."""
-    return (midpoint(points, L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
-            - midpoint(points, L.LEFT_HIP, L.RIGHT_HIP))
-
-
 def body_size_m(world_xyz: np.ndarray) -> tuple[float, float]:
-    """(torso length, mean thigh + shin length) in metres of (33, 3) world points; the leg
+    """(trunk length, mean thigh + shin length) in metres of (33, 3) world points; the leg
     length is NaN when the legs are not seen. Both are pose-independent body sizes."""
-    torso = float(np.sqrt(np.sum(_torso(world_xyz) ** 2)))
+    torso = float(trunk_length(world_xyz))
     legs = np.sqrt(np.sum((world_xyz[_LEG_START] - world_xyz[_LEG_END]) ** 2, axis=1))
     leg = float(legs.sum() / 2.0) if np.all(np.isfinite(legs)) else np.nan
     return torso, leg
 
 
-def hip_yaw_rad(world_xyz: np.ndarray) -> float:
-    """Direction of the hip line (right -> left hip) about the camera's vertical axis, in
-    radians in the x-z plane of (33, 3) world points (0 = parallel to the picture)."""
-    line = world_xyz[L.LEFT_HIP] - world_xyz[L.RIGHT_HIP]
-    return float(np.arctan2(line[2], line[0]))
-
-
 def turned_like(ghost_xyz: np.ndarray, person_xyz: np.ndarray) -> np.ndarray:
     """(33, 3) ghost world points turned about the vertical (y) axis so that its hip line
     points the way the person's does: a reference filmed from another angle then faces the
-    way the person faces."""
-    delta = hip_yaw_rad(person_xyz) - hip_yaw_rad(ghost_xyz)
+    way the person faces (``coach.geometry.facing_deg`` about the camera's vertical)."""
+    delta = np.radians(float(facing_deg(person_xyz, CAMERA_UP) - facing_deg(ghost_xyz, CAMERA_UP)))
     if not np.isfinite(delta):
         return ghost_xyz
     c, s = np.cos(delta), np.sin(delta)
@@ -74,12 +69,12 @@ def place_ghost(ghost: FramePose, person: FramePose,
     """
     width, height = image_size
     person_px = person.image_xyz[:, :2] * np.array([width, height], dtype=np.float64)
-    torso_px = float(np.hypot(*_torso(person_px)))
+    torso_px = float(trunk_length(person_px))
     if not (np.isfinite(torso_px) and torso_px >= MIN_TORSO_PX):
         return None
-    anchor = midpoint(person_px, L.LEFT_HIP, L.RIGHT_HIP)
+    anchor = hip_centre(person_px)
     if ghost.world_xyz is not None and person.world_xyz is not None:
-        person_torso_xy = float(np.hypot(*_torso(person.world_xyz)[:2]))
+        person_torso_xy = float(np.hypot(*trunk_vector(person.world_xyz)[:2]))
         ghost_torso, ghost_leg = body_size_m(ghost.world_xyz)
         person_torso, person_leg = body_size_m(person.world_xyz)
         if np.isfinite(ghost_leg) and np.isfinite(person_leg):
@@ -90,14 +85,14 @@ def place_ghost(ghost: FramePose, person: FramePose,
                 np.isfinite(size_ratio):
             px_per_m = torso_px / person_torso_xy
             turned = turned_like(ghost.world_xyz, person.world_xyz)
-            offset = turned[:, :2] - midpoint(turned, L.LEFT_HIP, L.RIGHT_HIP)[:2]
+            offset = turned[:, :2] - hip_centre(turned)[:2]
             return anchor + offset * px_per_m * size_ratio
     gw, gh = ghost_image_size or image_size
     ghost_px = ghost.image_xyz[:, :2] * np.array([gw, gh], dtype=np.float64)
-    ghost_torso_px = float(np.hypot(*_torso(ghost_px)))
+    ghost_torso_px = float(trunk_length(ghost_px))
     if not (np.isfinite(ghost_torso_px) and ghost_torso_px >= MIN_TORSO_PX):
         return None
-    return anchor + (ghost_px - midpoint(ghost_px, L.LEFT_HIP, L.RIGHT_HIP)) * (
+    return anchor + (ghost_px - hip_centre(ghost_px)) * (
         torso_px / ghost_torso_px)
 
 
@@ -105,7 +100,7 @@ class GhostAnnotator:
     """Draw the reference pose faintly (``alpha``) over the person: thin limbs and spine."""
 
     def __init__(self, colour: tuple[int, int, int] = GHOST_COLOUR, alpha: float = 0.6,
-                 thickness: int = 3, min_visibility: float = 0.3) -> None:
+                 thickness: int = 3, min_visibility: float = REFERENCE_VISIBILITY) -> None:
         self.colour = colour
         self.alpha = alpha
         self.thickness = thickness

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from coach.landmarks import SEGMENTS, Landmark, midpoint
+from coach.geometry import SEEN_VISIBILITY, TRUNK_LANDMARKS, spine_points
+from coach.landmarks import SEGMENTS, Landmark
 from coach.pose import FramePose
 
 RGB = tuple[int, int, int]
@@ -19,21 +20,11 @@ NEUTRAL: RGB = (235, 235, 235)
 SPINE_NEUTRAL: RGB = NEUTRAL
 
 
-def spine_points(image_xy: np.ndarray) -> np.ndarray:
-    """Virtual spine markers from (33, 2) points: (3, 2) mid-hip, mid-shoulder, mid-ear."""
-    return np.stack([midpoint(image_xy, Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
-                     midpoint(image_xy, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
-                     midpoint(image_xy, Landmark.LEFT_EAR, Landmark.RIGHT_EAR)])
-
-
-_CORE = [Landmark.LEFT_HIP, Landmark.RIGHT_HIP, Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
-
-
 def spine_line(points: np.ndarray, visible: np.ndarray) -> np.ndarray | None:
     """The spine as a polyline in whole pixels, (3, 2) or (2, 2) int32, from (33, 2) pixel
     ``points`` and their (33,) ``visible`` flags: mid-hip to mid-shoulder, on to mid-ear when
     both ears are seen; None unless both hips and both shoulders are seen."""
-    if not visible[_CORE].all():
+    if not visible[list(TRUNK_LANDMARKS)].all():
         return None
     spine = spine_points(points)
     if not (visible[Landmark.LEFT_EAR] and visible[Landmark.RIGHT_EAR]):
@@ -45,11 +36,12 @@ def spine_line(points: np.ndarray, visible: np.ndarray) -> np.ndarray | None:
 class SkeletonAnnotator:
     """Draws segments, joints and the spine line of one pose.
 
-    min_visibility: landmarks less visible than this are not drawn.
+    min_visibility: landmarks less visible than this are not drawn (the person's own landmarks
+        are drawn when seen, ``coach.geometry.SEEN_VISIBILITY``).
     thickness: segment width in pixels at 720 px image height (scaled with the image).
     """
 
-    min_visibility: float = 0.5
+    min_visibility: float = SEEN_VISIBILITY
     thickness: int = 4
     joint_radius: int = 5
     region_colours: dict[str, RGB] = field(default_factory=dict)
