@@ -442,25 +442,30 @@ def _short(exc: BaseException) -> str:
     return re.sub(r"\[Errno -?\d+\] ", "", text)[:160]
 
 
+def names_camera(spec: str | int | Path) -> bool:
+    """Whether ``spec`` names a camera (an index such as 0 or "0") or a stream URL."""
+    return isinstance(spec, int) or (isinstance(spec, str) and (spec.isdigit()
+                                                                or "://" in spec))
+
+
 def open_source(spec: str | int | Path, *, decode_threads: int | None = None
                 ) -> VideoFileSource | ImageFolderSource | CameraSource:
     """Open a camera index ("0" or 0), a stream URL, an image folder or a video file.
 
     decode_threads: passed to ``VideoFileSource`` for a video file.
     """
-    if isinstance(spec, str) and spec.isdigit():
-        if not spec.isascii() or int(spec[:MAX_CAMERA_DIGITS + 1]) >= 10 ** MAX_CAMERA_DIGITS:
-            raise InputError(f"camera {printable(spec)[:40]}: not a camera index (0 to "
-                             f"{10 ** MAX_CAMERA_DIGITS - 1})")
-        spec = int(spec)
-    if isinstance(spec, int):
-        return CameraSource(spec)
+    if names_camera(spec):
+        if isinstance(spec, str) and spec.isdigit():
+            if not spec.isascii() or \
+                    int(spec[:MAX_CAMERA_DIGITS + 1]) >= 10 ** MAX_CAMERA_DIGITS:
+                raise InputError(f"camera {printable(spec)[:40]}: not a camera index (0 to "
+                                 f"{10 ** MAX_CAMERA_DIGITS - 1})")
+            spec = int(spec)
+        return CameraSource(spec if isinstance(spec, int) else str(spec))
     text = str(spec)
     if not text.strip():
         raise InputError("the source is empty: name a camera index, a video file or an image "
                          "folder")
-    if "://" in text:
-        return CameraSource(text)
     path = Path(text)
     if path.is_dir():
         return ImageFolderSource(path)

@@ -26,7 +26,6 @@ from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend
 from coach.errors import CoachError, InputError, OutputError
 from coach.history import HistoryError, HistoryStore, SessionRecord, user_data_dir
 from coach.library import Exercise, Library
-from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.display import require_display
 from coach.live.screens import (
@@ -45,6 +44,7 @@ from coach.live.window import CLOSED
 from coach.numbers import rounded
 from coach.overlay.follow import FollowAlong
 from coach.overlay.target import target_pose
+from coach.pipeline import FrameCapture
 from coach.recording import recording_bytes
 from coach.sources import FrameSource, open_source
 

@@ -95,8 +95,9 @@ def display_problem() -> str | None:
     return None
 
 
-def require_display() -> None:
-    """Raise CoachError with a plain message when no window can be opened."""
+def require_display(hint: str = NO_DISPLAY_HINT) -> None:
+    """Raise CoachError with a plain message, ending with ``hint`` (what to do instead),
+    when no window can be opened."""
     problem = display_problem()
     if problem is not None:
-        raise CoachError(f"{problem}; {NO_DISPLAY_HINT}")
+        raise CoachError(f"{problem}; {hint}")

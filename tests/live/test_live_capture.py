@@ -8,7 +8,7 @@ import numpy as np
 from live_helpers import FlakySource
 
 from coach.errors import InputError
-from coach.live.capture import FrameCapture
+from coach.pipeline import FrameCapture
 from coach.sources import open_source
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coach.live.recorder import BLOCK_FRAMES, PoseRecorder
+from coach.pose_recorder import BLOCK_FRAMES, PoseRecorder
 
 
 def test_round_trip_across_blocks(real_sequence):
