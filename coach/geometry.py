@@ -27,9 +27,12 @@ L = Landmark
 #: picture): the setup check, the take check's body parts, the ankles for the vertical, and
 #: the person's own skeleton drawn over them.
 SEEN_VISIBILITY = 0.5
-#: A reference figure (the ghost over the person) draws landmarks down to this visibility, so
-#: that a limb half hidden in the instructor's take still shows.
-REFERENCE_VISIBILITY = 0.3
+#: A landmark at least this visible is placed well enough to use, though the model is not
+#: sure it is in view: a feature measured from landmarks this visible counts (its confidence
+#: is their lowest visibility), and reference figures (the ghost over the person, the
+#: follow-along figure, the reference sheet) draw them, so a limb half hidden in the
+#: instructor's take still shows.
+USABLE_VISIBILITY = 0.3
 #: A landmark is inside the picture when at least this far (normalized image units) inside
 #: every edge. The setup check used this, the take check allowed landmarks up to 0.02 outside;
 #: one is kept, the stricter: a landmark placed on or beyond the edge is the model's guess at a

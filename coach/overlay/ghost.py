@@ -11,7 +11,7 @@ import numpy as np
 
 from coach.geometry import (
     CAMERA_UP,
-    REFERENCE_VISIBILITY,
+    USABLE_VISIBILITY,
     facing_deg,
     hip_centre,
     trunk_length,
@@ -100,7 +100,7 @@ class GhostAnnotator:
     """Draw the reference pose faintly (``alpha``) over the person: thin limbs and spine."""
 
     def __init__(self, colour: tuple[int, int, int] = GHOST_COLOUR, alpha: float = 0.6,
-                 thickness: int = 3, min_visibility: float = REFERENCE_VISIBILITY) -> None:
+                 thickness: int = 3, min_visibility: float = USABLE_VISIBILITY) -> None:
         self.colour = colour
         self.alpha = alpha
         self.thickness = thickness
