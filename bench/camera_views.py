@@ -15,7 +15,6 @@ import numpy as np
 from clips import DEFAULT_CACHE, load_clip
 
 from coach.features import compute_features
-from coach.library.exercise_score import score_exercise
 from coach.library.store import Library
 from coach.pose import PoseSequence
 from coach.scoring import score
@@ -46,7 +45,7 @@ def other_views_rows(cache: Path | None = None) -> dict[str, float]:
           "built-in exercise)")
     out: dict[str, float] = {}
     for cam in ("cam02", "cam03", "cam04"):
-        report = score_exercise(load_clip(cam, cache), exercise)
+        report = exercise.scorer().score(load_clip(cam, cache))
         out[cam] = report.overall
         out[f"{cam}_cues"] = len(report.cues)
         print(f"  {cam}: score {report.overall:5.1f}, {len(report.cues)} cue(s)"

@@ -11,7 +11,7 @@ Protocol (fixed before looking at results):
   right: ``either_side`` makes the scorer compare with the reference and its mirror image and
   keep the better, as it does for any one-sided exercise.
 - The attempts are the OTHER five subjects' correct and incorrect repetitions, each scored by
-  ``coach.library.exercise_score.score_exercise``. The instructor's own repetitions are never
+  the exercise's scorer (``Exercise.scorer().score``). The instructor's own repetitions are never
   attempts.
 - Per movement and pooled (every attempt's score ranked together: what one score threshold
   means to a user): ROC AUC (correct above incorrect), median score of correct and of incorrect
@@ -49,7 +49,6 @@ from dtaidistance import dtw_ndim
 
 from coach.features import SPECS, mirror_indices
 from coach.landmarks import REGIONS
-from coach.library.exercise_score import score_exercise
 from coach.library.meta import ExerciseMeta, meta_to_toml
 from coach.library.multitake import fill_gaps
 from coach.library.store import Exercise, load_exercise
@@ -197,7 +196,7 @@ def evaluate_movement(movement: str, instructors: tuple[str, ...],
                     continue
                 for correct in (True, False):
                     for k, seq in enumerate(reps[(subject, correct)]):
-                        report = score_exercise(seq, exercise, params=params)
+                        report = exercise.scorer(params=params).score(seq)
                         keys = tuple(tuple(key) for key in report.cue_keys)
                         out.append(Attempt(
                             movement, instructor, subject, correct, float(report.overall),

@@ -25,7 +25,8 @@ _PUBLIC = {
     "Library": ("coach.library.store", "Library"),
     "PoseSequence": ("coach.pose", "PoseSequence"),
     "ScoringParams": ("coach.params", "ScoringParams"),
-    "ScoreReport": ("coach.scoring", "ScoreReport"),
+    "Report": ("coach.report", "Report"),
+    "Scorer": ("coach.scorer", "Scorer"),
 }
 __all__ = ["__version__", "score", "shipped_folder", *_PUBLIC]
 
@@ -34,7 +35,7 @@ def score(attempt: object, reference: object, **options: object) -> object:
     """Score an attempt against a reference: each a ``PoseSequence`` or the path of a landmark
     file (``.npz``/``.json`` as ``coach extract`` writes, or a skeleton file
     ``coach.skeletons`` reads); the reference may also be a ``Template``. ``options`` go to
-    ``coach.scoring.score`` (``mirror``, ``params``). Returns a ``ScoreReport``."""
+    ``coach.scoring.score`` (``mirror``, ``params``). Returns a ``coach.report.Report``."""
     from coach.recording import load_recording
     from coach.scoring import score as score_sequences
 

@@ -9,17 +9,19 @@ person's own start posture (``start_shift``) -> per matched pair, the signed dev
 every feature in tolerance units ``z = (attempt - reference) / tolerance`` -> per region and
 frame, the root mean square of z over the region's features (weights: feature weight x
 landmark confidence), turned into a score ``100 * exp(-(z / softness)^2 / 2)`` -> the frame's
-score is the weighted mean of its region scores (the timeline). Region and overall scores
-are taken both ways along the warping path (the mean over attempt frames and the mean over
-the reference moments passed, averaged), so that neither a slow nor a fast stretch hides a
-mismatch. The root mean square lets one badly-off feature pull its region down instead of
-being averaged away by the region's other features.
+pair's score is the weighted mean of its region scores, and an attempt frame's score (the
+timeline) is the mean over the reference moments it was matched with. Region and feature
+scores are taken both ways along the warping path (the mean over attempt frames and the mean
+over the reference moments passed, averaged), so that neither a slow nor a fast stretch hides
+a mismatch of one part of the body. The root mean square lets one badly-off feature pull its
+region down instead of being averaged away by the region's other features.
 
 The alignment compares shapes: each feature is centred on its median (attempt and reference
 separately) before DTW, so a constant offset does not drag the path to the wrong moments.
 
-The overall score is that mean times a coverage factor ``min(1, covered / coverage_full)``
-(an attempt that stops half-way through the reference cannot score 100) and a tempo factor
+The overall score is the timeline's mean (the form, ``coach.report``) times a coverage
+factor ``min(1, covered / coverage_full)`` (an attempt that stops half-way through the
+reference cannot score 100) and a tempo factor
 (``tempo_factor``: rushing costs more than going slowly, as the exercises are slow and
 gentle). Coverage counts movement, not frames: the share of the reference's motion (summed
 change of its features, in tolerance units) between the first and last matched moments, so
@@ -43,7 +45,6 @@ from __future__ import annotations
 import logging
 import warnings
 from dataclasses import dataclass, replace
-from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -59,9 +60,10 @@ from coach.features import (
     heading_change_deg,
 )
 from coach.landmarks import NUM_LANDMARKS, REGIONS
-from coach.numbers import rounded
+from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
+from coach.report import Moment, Report, read_only
 from coach.template import Template, prepare_sequence, template_from_sequence
 
 log = logging.getLogger(__name__)
@@ -124,106 +126,6 @@ def weighted_mean(values: np.ndarray, weights: np.ndarray, axis: int | None = No
             float(num / den) if den > 0 else float("nan"))
 
 
-@dataclass(frozen=True)
-class Moment:
-    """One of the worst moments: when, which region, what was wrong, the score there."""
-
-    timestamp_ms: float
-    region: str
-    what: str
-    score: float
-
-
-def _ro(arr: np.ndarray, dtype: type = np.float64) -> np.ndarray:
-    out = np.array(arr, dtype=dtype, copy=True)
-    out.setflags(write=False)
-    return out
-
-
-@dataclass(frozen=True)
-class ScoreReport:
-    """How an attempt compares with a reference.
-
-    overall: 0-100. regions: region -> 0-100, or None when no feature of it was measurable.
-    features: feature -> 0-100 (None when not measurable).
-    timeline_ms: (N,) attempt times of the scored frames; timeline_score: (N,) 0-100;
-    reference_index: (N,) the matched reference moment of each scored frame (for a ghost).
-    worst_moments: the lowest-scoring moments, worst first.
-    tempo_ratio: reference time covered per attempt second (> 1 = faster than the reference);
-    tempo_text: the same in words. reference_covered: fraction of the reference gone through.
-    cues: ordered instructions, spine first; cue_keys: their ``coach.cues.CUE_TEXTS`` keys
-        (feature or topic, "+"/"-"). plane: "world" or "image".
-    frames_used / frames_dropped: attempt frames scored / not (no person, mirrored, unusable).
-    mirrored: compared with the reference's mirror image.
-    repetitions: how many passes through the reference were scored (see ``combine_reports``).
-    """
-
-    reference_name: str
-    reference_version: str
-    overall: float
-    regions: MappingProxyType
-    features: MappingProxyType
-    timeline_ms: np.ndarray
-    timeline_score: np.ndarray
-    reference_index: np.ndarray
-    worst_moments: tuple[Moment, ...]
-    tempo_ratio: float
-    tempo_text: str
-    reference_covered: float
-    cues: tuple[str, ...]
-    cue_keys: tuple[tuple[str, str], ...]
-    plane: str
-    frames_used: int
-    frames_dropped: int
-    mirrored: bool
-    source: str = ""
-    repetitions: int = 1
-
-    def to_dict(self) -> dict:
-        """JSON-ready dict (floats rounded to 0.1)."""
-        return {
-            "source": self.source,
-            "reference": {"name": self.reference_name, "version": self.reference_version},
-            "overall": rounded(self.overall),
-            "regions": {k: rounded(v) for k, v in self.regions.items()},
-            "features": {k: rounded(v) for k, v in self.features.items()},
-            "tempo": {"ratio": rounded(self.tempo_ratio, 2), "text": self.tempo_text},
-            "reference_covered": rounded(self.reference_covered, 3),
-            "cues": list(self.cues),
-            "cue_keys": [list(k) for k in self.cue_keys],
-            "worst_moments": [{"timestamp_ms": rounded(m.timestamp_ms), "region": m.region,
-                               "what": m.what, "score": rounded(m.score)}
-                              for m in self.worst_moments],
-            "timeline": {"timestamp_ms": [rounded(t) for t in self.timeline_ms],
-                         "score": [rounded(s) for s in self.timeline_score],
-                         "reference_index": [int(i) for i in self.reference_index]},
-            "plane": self.plane,
-            "mirrored": self.mirrored,
-            "frames_used": self.frames_used,
-            "frames_dropped": self.frames_dropped,
-        }
-
-    def summary_text(self) -> str:
-        """A few lines for the terminal."""
-        plane = ("world landmarks (3D)" if self.plane == "world"
-                 else "image plane only (no 3D landmarks: sagittal and twist not compared)")
-        lines = [f"Score {self.overall:.0f}/100 against '{self.reference_name}'"
-                 + (" (mirrored)" if self.mirrored else "")
-                 + (f" over {self.repetitions} repetitions" if self.repetitions > 1 else ""),
-                 "  " + "  ".join(f"{r} {v:.0f}" if v is not None else f"{r} -"
-                                  for r, v in self.regions.items()),
-                 f"  Tempo: {self.tempo_text}; reference covered {self.reference_covered:.0%}"]
-        if self.cues:
-            lines.append("  Cues:")
-            lines += [f"    {i + 1}. {c}" for i, c in enumerate(self.cues)]
-        for m in self.worst_moments:
-            lines.append(f"  At {m.timestamp_ms / 1000:.1f} s ({m.region}, {m.score:.0f}): "
-                         f"{m.what}")
-        lines.append(f"  Compared on {plane}; {self.frames_used} frames scored, "
-                     f"{self.frames_dropped} dropped")
-        return "\n".join(lines)
-
-
 def tempo_words(ratio: float, params: ScoringParams = DEFAULT_PARAMS) -> str:
     """The tempo ratio in words."""
     if not np.isfinite(ratio):
@@ -267,9 +169,13 @@ def _offline_cues(names: tuple[str, ...], z: np.ndarray, w: np.ndarray,
     return order_cues(found, params.spine_preference)
 
 
-def _worst(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.ndarray],
-           names: tuple[str, ...], z: np.ndarray, weights: np.ndarray,
-           params: ScoringParams) -> tuple[Moment, ...]:
+def worst_moments(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[str, np.ndarray],
+                  names: tuple[str, ...], z: np.ndarray, weights: np.ndarray,
+                  params: ScoringParams) -> tuple[Moment, ...]:
+    """The ``params.worst_count`` lowest frame scores (T,) under 90, at least
+    ``params.worst_gap_ms`` apart, worst first: each with its cue (from the signed
+    deviations z (T, F) of ``names``) or, without one, its lowest region (``region_frame``:
+    region -> (T,) scores)."""
     order = np.argsort(np.where(np.isfinite(frame_score), frame_score, np.inf))
     picked: list[Moment] = []
     for i in order:
@@ -443,28 +349,35 @@ def _centred_model(template: Template) -> ReferenceModel:
     return ReferenceModel(_centred(template.mean), template.spread, template.weights)
 
 
-def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.ndarray,
-                template: Template, model: ReferenceModel, band: float | None,
-                params: ScoringParams) -> dict:
-    al = align(_centred(attempt_values), attempt_conf, model, band=band)
-    j = al.reference_index
+@dataclass(frozen=True)
+class PassContext:
+    """What a pass's report says besides its scores: the reference, the plane, the side."""
+
+    template: Template
+    reference_version: str
+    plane: str
+    mirrored: bool
+    source: str
+
+
+def pass_report(ts: np.ndarray, j: np.ndarray, z: np.ndarray, w: np.ndarray,
+                timeline: np.ndarray, regions: dict[str, float], features: dict[str, float],
+                context: PassContext, params: ScoringParams) -> Report:
+    """The report of one pass through the reference, offline or live alike.
+
+    ts: (N,) attempt times (ms); j: (N,) matched reference moments; z, w: (N, F) deviations
+    at those moments (tolerance units) and their weights; timeline: (N,) frame scores 0-100;
+    regions / features: their scores (NaN when not measurable). Adds the coverage and tempo
+    factors (overall = timeline mean x both), the cues and the worst moments.
+    """
+    template = context.template
     names = template.feature_names
-    shift = start_shift(attempt_values, template.mean[j], ts, names, params)
-    masks = region_masks(names)
-    z, w = deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j, shift)
-    region_frame, region_w, frame_score = frame_scores(z, w, masks, params)
-    # both ways along the whole path: each attempt frame and each reference moment it passed
-    pi, pj = al.path[:, 0], al.path[:, 1]
-    zp, wp = deviation(attempt_values, attempt_conf, template, pi, pj, shift)
-    region_p, region_wp, frame_p = frame_scores(zp, wp, masks, params)
-    sp = feature_score(zp, params.score_softness)
-    regions = {r: _both_ways(v, region_wp[r], pi, pj) for r, v in region_p.items()}
-    features = {n: _both_ways(sp[:, f], wp[:, f], pi, pj) for f, n in enumerate(names)}
     motion = _motion(template)
-    coverage = (motion[j[-1]] - motion[j[0]]) / motion[-1] if motion[-1] > 0 else al.coverage
+    coverage = float((motion[j[-1]] - motion[j[0]]) / motion[-1]) if motion[-1] > 0 else 1.0
     ratio = _tempo_ratio(ts, template.timestamps_ms[j])
-    raw = _both_ways(frame_p, wp.sum(axis=1), pi, pj)
-    overall = raw * min(1.0, coverage / params.coverage_full) * tempo_factor(ratio, params)
+    form = float(np.nanmean(timeline)) if np.isfinite(timeline).any() else float("nan")
+    coverage_factor = min(1.0, coverage / params.coverage_full)
+    pace_factor = tempo_factor(ratio, params)
     cues = _offline_cues(names, z, w, template.weights, params)
     # people's own pace differs: only a clearly rushed or dragging pace is cued, after the body
     if np.isfinite(ratio) and ratio > params.tempo_rushed:
@@ -473,23 +386,62 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
         cues.append(cue("tempo", "-", 1.0 / max(ratio, 1e-6)))
     if motion[-1] > 0 and 1.0 - motion[j[-1]] / motion[-1] > 1.0 - params.coverage_full:
         cues.append(cue("coverage", "-", 1.0 - coverage))
-    return {
-        "overall": float(overall),
-        "regions": {r: (None if not np.isfinite(v) else float(v)) for r, v in regions.items()},
-        "features": {n: (None if not np.isfinite(v) else float(v)) for n, v in features.items()},
-        "timeline_score": np.where(np.isfinite(frame_score), frame_score, np.nan),
-        "reference_index": j,
-        "worst": _worst(ts, frame_score, region_frame, names, z, template.weights, params),
-        "ratio": float(ratio),
-        "coverage": coverage,
-        "cues": tuple(cues[:params.max_cues]),
-    }
+    cues = cues[:params.max_cues]
+    region_frame, _, _ = frame_scores(z, w, region_masks(names), params)
+    return Report(
+        kind="flowing", reference_name=template.name,
+        reference_version=context.reference_version,
+        overall=form * coverage_factor * pace_factor, form=form,
+        coverage_factor=coverage_factor, tempo_factor=pace_factor,
+        regions={r: finite_or_none(v) for r, v in regions.items()},
+        features={n: finite_or_none(v) for n, v in features.items()},
+        timeline_ms=read_only(ts), timeline_score=read_only(timeline),
+        reference_index=read_only(j, np.int64),
+        worst_moments=worst_moments(ts, timeline, region_frame, names, z, template.weights, params),
+        tempo_ratio=float(ratio), tempo_text=tempo_words(ratio, params),
+        reference_covered=coverage, cues=tuple(c.text for c in cues),
+        cue_keys=tuple(c.key for c in cues), plane=context.plane, frames_used=len(ts),
+        frames_dropped=0, mirrored=context.mirrored, source=context.source)
+
+
+def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.ndarray,
+                model: ReferenceModel, band: float | None, context: PassContext,
+                params: ScoringParams) -> Report:
+    """One pass: DTW alignment, deviations along the path, the pass's report."""
+    template = context.template
+    al = align(_centred(attempt_values), attempt_conf, model, band=band)
+    j = al.reference_index
+    names = template.feature_names
+    shift = start_shift(attempt_values, template.mean[j], ts, names, params)
+    masks = region_masks(names)
+    z, w = deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j, shift)
+    # both ways along the whole path: each attempt frame and each reference moment it passed
+    pi, pj = al.path[:, 0], al.path[:, 1]
+    zp, wp = deviation(attempt_values, attempt_conf, template, pi, pj, shift)
+    region_p, region_wp, frame_p = frame_scores(zp, wp, masks, params)
+    sp = feature_score(zp, params.score_softness)
+    regions = {r: _both_ways(v, region_wp[r], pi, pj) for r, v in region_p.items()}
+    features = {n: _both_ways(sp[:, f], wp[:, f], pi, pj) for f, n in enumerate(names)}
+    # each attempt frame's score is the mean over the reference moments it was matched with
+    timeline = _group_mean(frame_p, wp.sum(axis=1), pi)
+    return pass_report(ts, j, z, w, timeline, regions, features, context, params)
+
+
+def require_duration(seen_s: float, template: Template, label: str,
+                     params: ScoringParams) -> None:
+    """Refuse (``NotEnoughPoseError``) ``seen_s`` seconds of movement as too short to hold the
+    reference even at ``params.max_tempo`` times its pace."""
+    shortest_s = template.duration_s / params.max_tempo
+    if seen_s < shortest_s:
+        raise NotEnoughPoseError(f"{label}: {seen_s:.1f} s of movement is too short to hold "
+                                 f"'{template.name}' ({template.duration_s:.1f} s; at least "
+                                 f"{shortest_s:.1f} s needed), not scored")
 
 
 def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
           mirror: bool | Literal["auto"] = False,
           band: float | None = DEFAULT_BAND,
-          params: ScoringParams = DEFAULT_PARAMS) -> ScoreReport:
+          params: ScoringParams = DEFAULT_PARAMS) -> Report:
     """Score ``attempt`` against ``reference`` (a template, or one take as a sequence).
 
     Each pass through the reference is compared from the person's own start posture
@@ -527,12 +479,7 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     values = track.values[keep][:, cols]
     conf = track.confidence[keep][:, cols]
     ts = track.timestamps_ms[keep]
-    seen_s = (ts[-1] - ts[0]) / 1000.0 + 1.0 / attempt.fps
-    shortest_s = template.duration_s / params.max_tempo
-    if seen_s < shortest_s:
-        raise NotEnoughPoseError(f"{label}: {seen_s:.1f} s of movement is too short to hold "
-                                 f"'{template.name}' ({template.duration_s:.1f} s; at least "
-                                 f"{shortest_s:.1f} s needed), not scored")
+    require_duration((ts[-1] - ts[0]) / 1000.0 + 1.0 / attempt.fps, template, label, params)
     version = template.version  # of the reference as stored, before widening for this attempt
     template = widened(template, values, view_difference_deg(
         smooth.select(keep), track.up, template, params), params)
@@ -542,21 +489,9 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
         tmpl = template.mirrored() if m else template
         bounds = [0, *repetition_starts(values, conf, ts, tmpl, params), len(ts)]
         model = _centred_model(tmpl)
-        parts = []
-        for a, b in zip(bounds, bounds[1:], strict=False):
-            res = _score_once(values[a:b], conf[a:b], ts[a:b], tmpl, model, band, params)
-            parts.append(ScoreReport(
-                reference_name=template.name, reference_version=version,
-                overall=res["overall"], regions=MappingProxyType(res["regions"]),
-                features=MappingProxyType(res["features"]), timeline_ms=_ro(ts[a:b]),
-                timeline_score=_ro(res["timeline_score"]),
-                reference_index=_ro(res["reference_index"], np.int64),
-                worst_moments=res["worst"], tempo_ratio=res["ratio"],
-                tempo_text=tempo_words(res["ratio"], params),
-                reference_covered=res["coverage"],
-                cues=tuple(c.text for c in res["cues"]),
-                cue_keys=tuple(c.key for c in res["cues"]), plane=plane, frames_used=b - a,
-                frames_dropped=0, mirrored=m, source=attempt.source))
+        context = PassContext(tmpl, version, plane, m, attempt.source)
+        parts = [_score_once(values[a:b], conf[a:b], ts[a:b], model, band, context, params)
+                 for a, b in zip(bounds, bounds[1:], strict=False)]
         reports[m] = combine_reports(parts, params)
     best = max(reports.values(), key=lambda r: r.overall if np.isfinite(r.overall) else -1.0)
     if not np.isfinite(best.overall):
@@ -591,10 +526,25 @@ def repetition_starts(values: np.ndarray, conf: np.ndarray, ts: np.ndarray,
             furthest = 0.0
         furthest = max(furthest, online.progress)
     reached.append(furthest)
-    # a pass is kept when it, and the pass before it, each went far enough on their own
-    return [s for k, s in enumerate(starts)
-            if reached[k + 1] >= params.min_repetition_share
-            and reached[k] >= params.min_repetition_share]
+    return kept_starts(starts, reached, ts, template, params)
+
+
+def kept_starts(starts: list[int], reached: list[float], ts: np.ndarray, template: Template,
+                params: ScoringParams) -> list[int]:
+    """The starts of new passes (frame indices into ``ts`` (T,), ms) that begin a repetition
+    of their own: the pass before and the new one each got at least
+    ``params.min_repetition_share`` of the way through the reference (``reached``: one per
+    pass) and each lasted long enough to hold it (``require_duration``). A stumble, a last
+    fragment or a jump of the aligner stays with the pass before it."""
+    edges = [0, *starts, len(ts)]
+    shortest_ms = 1000.0 * template.duration_s / params.max_tempo
+
+    def whole(k: int) -> bool:
+        last = ts[edges[k + 1] - 1]
+        return reached[k] >= params.min_repetition_share and \
+            last - ts[edges[k]] >= shortest_ms
+
+    return [s for k, s in enumerate(starts) if whole(k) and whole(k + 1)]
 
 
 def _cue_group(key: tuple[str, str]) -> int:
@@ -611,8 +561,8 @@ def _nan_if_none(value: float | None) -> float:
     return float("nan") if value is None else float(value)
 
 
-def combine_reports(reports: list[ScoreReport],
-                    params: ScoringParams = DEFAULT_PARAMS) -> ScoreReport:
+def combine_reports(reports: list[Report],
+                    params: ScoringParams = DEFAULT_PARAMS) -> Report:
     """One report for several repetitions of a movement, each scored against the same
     reference: means weighted by frames scored, timelines joined, cues ordered as in a single
     report (spine first) and, within a group, by how many repetitions needed them."""
@@ -644,13 +594,18 @@ def combine_reports(reports: list[ScoreReport],
                                                      >= params.worst_gap_ms for o in moments):
             moments.append(m)
     ratio = _nan_if_none(mean([r.tempo_ratio for r in reports]))
-    return ScoreReport(
-        reference_name=first.reference_name, reference_version=first.reference_version,
+    return Report(
+        kind="flowing", reference_name=first.reference_name,
+        reference_version=first.reference_version,
         overall=_nan_if_none(mean([r.overall for r in reports])),
-        regions=MappingProxyType(regions), features=MappingProxyType(features),
-        timeline_ms=_ro(np.concatenate([r.timeline_ms for r in reports])),
-        timeline_score=_ro(np.concatenate([r.timeline_score for r in reports])),
-        reference_index=_ro(np.concatenate([r.reference_index for r in reports]), np.int64),
+        form=_nan_if_none(mean([r.form for r in reports])),
+        coverage_factor=_nan_if_none(mean([r.coverage_factor for r in reports])),
+        tempo_factor=_nan_if_none(mean([r.tempo_factor for r in reports])),
+        regions=regions, features=features,
+        timeline_ms=read_only(np.concatenate([r.timeline_ms for r in reports])),
+        timeline_score=read_only(np.concatenate([r.timeline_score for r in reports])),
+        reference_index=read_only(np.concatenate([r.reference_index for r in reports
+                                                  if r.reference_index is not None]), np.int64),
         worst_moments=tuple(moments), tempo_ratio=ratio, tempo_text=tempo_words(ratio, params),
         reference_covered=float(mean([r.reference_covered for r in reports]) or 0.0),
         cues=tuple(seen[k][1] for k in order), cue_keys=tuple(order), plane=first.plane,

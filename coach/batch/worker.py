@@ -38,7 +38,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +52,17 @@ from coach.batch.scratch import make_scratch
 from coach.batch.store import THUMBS_DIR, VIDEOS_DIR, Outcome
 from coach.errors import CoachError, InputError
 from coach.numbers import rounded
+from coach.params import DEFAULT_PARAMS
 from coach.pose import PoseSequence
+from coach.report import Report
 from coach.sources import Frame
 
 log = logging.getLogger(__name__)
 
 #: Frames between two progress reports.
 PROGRESS_EVERY = 25
-#: Worst moments kept per video, and the least time between two of them.
-WORST_MOMENTS, WORST_GAP_MS = 3, 1000.0
+#: Worst moments kept per video (the report's own, ``ScoringParams.worst_count``).
+WORST_MOMENTS = DEFAULT_PARAMS.worst_count
 
 #: Progress callback: ("start", key) when a job begins, ("frames", n) as frames are decoded.
 Progress = Callable[[str, Any], None]
@@ -192,8 +194,7 @@ class BatchWorker:
         if not seq.present.any():
             raise InputError(f"{path}: nobody is visible in any of its {len(seq)} frames")
         best, candidates = self._best_match(seq, refs)
-        report = best.to_dict()
-        report["source"] = job.path
+        report = replace(best, source=job.path)
         summary = _summary(report, WORST_MOMENTS)
         artefacts: dict[str, bytes] = {}
         thumbs = _moment_times(summary["worst"])[: self.config.thumbnails]
@@ -227,22 +228,20 @@ class BatchWorker:
                 "margin": round(scored[0] - scored[1], 1) if len(scored) > 1 else None,
                 "candidates": ranked,
             },
-            "summary": summary, "report": _json_safe(report),
+            "summary": summary, "report": _json_safe(report.to_dict()),
             "thumbnails": thumbnails, "annotated_video": video_name,
             "warnings": [w.replace(str(path), job.path) for w in self.warnings],
         })
         return Outcome(result, artefacts)
 
-    def _best_match(self, seq: PoseSequence, refs: ReferenceSet) -> tuple[Any, list[dict]]:
+    def _best_match(self, seq: PoseSequence, refs: ReferenceSet) -> tuple[Report, list[dict]]:
         """Score against every packed reference; the best report and one row per candidate."""
-        from coach.library import score_exercise
-
-        best = None
+        best: Report | None = None
         candidates: list[dict] = []
         first_error: CoachError | None = None
         for exercise in self.references.get(refs.slugs):
             try:
-                report = score_exercise(seq, exercise)
+                report = exercise.scorer().score(seq)
             except CoachError as exc:
                 if refs.exercise != AUTO:
                     raise
@@ -327,46 +326,17 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _timeline(report: Mapping[str, Any]) -> tuple[list[float], list[float | None]]:
-    """(times in ms, scores) from a report's timeline, in either of the scorers' layouts."""
-    timeline = report.get("timeline") or {}
-    if isinstance(timeline, Mapping):
-        return list(timeline.get("timestamp_ms") or []), list(timeline.get("score") or [])
-    return [p.get("t_ms") for p in timeline], [p.get("score") for p in timeline]
-
-
-def _summary(report: Mapping[str, Any], count: int) -> dict[str, Any]:
+def _summary(report: Report, count: int) -> dict[str, Any]:
     """The part of a report the summary table and the HTML report show."""
-    times, scores = _timeline(report)
-    worst = [dict(m) for m in report.get("worst_moments") or []]
-    if not worst:
-        worst = worst_from_timeline(times, scores, count)
-    tempo = report.get("tempo")
+    data = report.to_dict()
     return _json_safe({
-        "overall": rounded(report.get("overall")),
-        "regions": {k: rounded(v) for k, v in (report.get("regions") or {}).items()},
-        "cues": list(report.get("cues") or []),
-        "tempo": tempo.get("text") if isinstance(tempo, Mapping) else None,
-        "plane": report.get("plane"),
-        "kind": report.get("kind") or ("held" if "held" in report else "flowing"),
-        "timeline": {"t_ms": times, "score": scores},
-        "worst": worst[:count],
+        "overall": data["overall"], "regions": data["regions"], "cues": data["cues"],
+        "tempo": None if report.kind == "held" else data["tempo"]["text"],
+        "plane": data["plane"], "kind": report.kind,
+        "timeline": {"t_ms": data["timeline"]["timestamp_ms"],
+                     "score": data["timeline"]["score"]},
+        "worst": data["worst_moments"][:count],
     })
-
-
-def worst_from_timeline(times: list[float], scores: list[float | None],
-                        count: int) -> list[dict[str, Any]]:
-    """The ``count`` lowest-scoring moments at least ``WORST_GAP_MS`` apart, worst first."""
-    order = sorted((s, t) for t, s in zip(times, scores, strict=True)
-                   if s is not None and t is not None and math.isfinite(s))
-    picked: list[dict[str, Any]] = []
-    for score, t_ms in order:
-        if len(picked) >= count:
-            break
-        if all(abs(t_ms - m["timestamp_ms"]) >= WORST_GAP_MS for m in picked):
-            picked.append({"timestamp_ms": t_ms, "region": None, "what": "lowest score",
-                           "score": score})
-    return picked
 
 
 def _moment_times(worst: list[dict[str, Any]]) -> list[float]:

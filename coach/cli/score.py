@@ -6,7 +6,6 @@ import argparse
 import json
 
 from coach.cli.options import add_library_option, add_model_option, open_library
-from coach.library import score_exercise
 from coach.recording import load_pose_input
 
 
@@ -34,10 +33,9 @@ def run(args: argparse.Namespace) -> int:
     exercise = open_library(args).get(args.exercise)
     attempt = load_pose_input(args.input, args.model, max_people=args.max_people,
                               progress=not args.json)
-    report = score_exercise(attempt, exercise, mirror=args.mirror)
+    report = exercise.scorer(mirror=args.mirror).score(attempt)
     if args.json:
-        print(json.dumps({"exercise": exercise.slug, "kind": exercise.meta.kind,
-                          **report.to_dict()}, indent=2))
+        print(json.dumps({"exercise": exercise.slug, **report.to_dict()}, indent=2))
     else:
         print(f"{exercise.meta.name} ({exercise.slug}): {args.input}")
         print(report.summary_text())

@@ -4,13 +4,15 @@ A held posture is defined by target feature values and tolerances alone (see
 ``coach.library.meta.HoldSpec``). Per frame and target feature, the deviation in tolerance
 units ``z = |value - target| / tolerance`` is scored as the scorer scores a flowing movement
 (``coach.scoring.feature_score`` with ``ScoringParams.held_softness``: 100 on target, about
-80 at the tolerance's edge). A frame is
-"in the zone" when every measurable target is within its tolerance. Steadiness is how little
+80 at the tolerance's edge). A frame is "in the zone" when every measurable target is within
+its tolerance. Steadiness is how little
 the features move while in the zone (100 = still; 0 = a standard deviation of one tolerance).
 
 overall = the mean of the timeline (each frame's score, ``held_frame_scores``: half the
-weighted mean of the target scores, half the lowest of them; frames with a person): what a
-live gauge averaged over the session reads. How long the posture was held
+weighted mean of the target scores, half the lowest of them; frames where a target is
+measured): what the live gauge averaged over the session reads. One implementation serves
+both: ``HeldTargets`` (deviations), ``held_frame_scores`` and ``held_report``, offline
+(``score_held``) and live (``HeldStream``). How long the posture was held
 (time in the zone, the longest hold against the target seconds) is reported beside it, not
 mixed into it, so a short clip of a good posture is not marked down for its length.
 
@@ -23,20 +25,29 @@ person match a lying posture.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import numpy as np
 
-from coach.cues import cues_for_deviation
+from coach.cues import CueScheduler, cues_for_deviation
 from coach.errors import NotEnoughPoseError
-from coach.features import SPECS, FeatureTrack, mirror_indices
+from coach.features import SPECS, feature_names, mirror_indices
 from coach.landmarks import REGIONS
 from coach.library.meta import ExerciseMeta
-from coach.numbers import rounded
+from coach.live_scoring import LiveFeatures, LiveState, RecordingStream
+from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
-from coach.pose import PoseSequence
-from coach.scoring import feature_score, weighted_mean
+from coach.pose import FramePose, PoseSequence
+from coach.report import HeldSection, Report, TargetResult, read_only
+from coach.scoring import (
+    feature_score,
+    frame_scores,
+    region_masks,
+    weighted_mean,
+    worst_moments,
+)
 from coach.template import prepare_sequence
 
 log = logging.getLogger(__name__)
@@ -50,96 +61,69 @@ MIN_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
-class TargetResult:
-    """How one target feature went: values in the feature's unit."""
+class HeldTargets:
+    """A held posture's targets measurable in one plane, as arrays (K targets).
 
-    name: str
-    region: str
-    target: float
-    tolerance: float
-    median: float
-    in_zone_fraction: float
-    score: float
-
-
-@dataclass(frozen=True)
-class HeldReport:
-    """The result of scoring a held posture; ``to_dict`` has the flowing report's main keys.
-
-    timeline_ms: (T,) frame times; frame_scores: (T,) 0-100 (NaN without a person);
-    in_zone: (T,) bool.
+    names: (K,) target features; columns: (K,) their places among the plane's features;
+    target, tolerance, weights: (K,); masks: region -> (K,) bool; mirror: the plane's mirror
+    permutation and signs (F,). unmeasured: targets the plane has no feature for.
     """
 
-    exercise: str
-    overall: float
-    regions: dict[str, float | None]
-    form: float
-    time_in_zone_s: float
-    longest_hold_s: float
-    target_hold_s: float
-    steadiness: float | None
-    targets: tuple[TargetResult, ...]
-    timeline_ms: np.ndarray
-    frame_scores: np.ndarray
-    in_zone: np.ndarray
-    cues: tuple[str, ...]
-    cue_keys: tuple[tuple[str, str], ...]
-    plane: str
-    mirrored: bool
-    unmeasured: tuple[str, ...] = field(default=())
-    source: str = ""
+    names: tuple[str, ...]
+    columns: np.ndarray
+    target: np.ndarray
+    tolerance: np.ndarray
+    weights: np.ndarray
+    masks: dict[str, np.ndarray]
+    mirror: tuple[np.ndarray, np.ndarray]
+    unmeasured: tuple[str, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict with the flowing report's keys (``ScoreReport.to_dict``) plus
-        ``"held"``; tempo and coverage do not apply to a held posture and are None."""
-        return {
-            "source": self.source,
-            "reference": {"name": self.exercise, "version": None},
-            "overall": rounded(self.overall),
-            "regions": {k: rounded(v) for k, v in self.regions.items()},
-            "features": {t.name: rounded(t.score) for t in self.targets},
-            "tempo": {"ratio": None, "text": "held posture: no tempo"},
-            "reference_covered": None,
-            "cues": list(self.cues),
-            "cue_keys": [list(k) for k in self.cue_keys],
-            "worst_moments": [],
-            "timeline": {"timestamp_ms": [rounded(t) for t in self.timeline_ms],
-                         "score": [rounded(v) for v in self.frame_scores],
-                         "in_zone": [bool(z) for z in self.in_zone]},
-            "plane": self.plane,
-            "mirrored": self.mirrored,
-            "frames_used": int(np.isfinite(self.frame_scores).sum()),
-            "frames_dropped": int((~np.isfinite(self.frame_scores)).sum()),
-            "held": {
-                "form": rounded(self.form),
-                "time_in_zone_s": rounded(self.time_in_zone_s, 2),
-                "longest_hold_s": rounded(self.longest_hold_s, 2),
-                "target_hold_s": rounded(self.target_hold_s, 2),
-                "steadiness": rounded(self.steadiness),
-                "targets": [{"feature": t.name, "region": t.region, "target": t.target,
-                             "tolerance": t.tolerance, "median": rounded(t.median),
-                             "in_zone_fraction": rounded(t.in_zone_fraction, 3),
-                             "score": rounded(t.score)} for t in self.targets],
-                "not_measurable": list(self.unmeasured),
-            },
-        }
+    @classmethod
+    def in_plane(cls, meta: ExerciseMeta, plane_features: tuple[str, ...]) -> HeldTargets:
+        """The targets of ``meta`` among ``plane_features`` (a plane's feature names)."""
+        if meta.hold is None:
+            raise ValueError(f"{meta.name}: not a held posture")
+        targets = meta.hold.targets
+        names = tuple(n for n in targets if n in plane_features)
+        return cls(names, np.array([plane_features.index(n) for n in names], dtype=np.int64),
+                   np.array([targets[n] for n in names], dtype=np.float64),
+                   np.array([meta.tolerances[n] for n in names], dtype=np.float64),
+                   np.array([meta.weights.get(n, SPECS[n].weight) for n in names],
+                            dtype=np.float64),
+                   region_masks(names), mirror_indices(plane_features),
+                   tuple(n for n in targets if n not in plane_features))
 
-    def summary_text(self) -> str:
-        """A few lines for the terminal."""
-        lines = [f"{self.exercise}: {self.overall:.0f}/100 (held posture)",
-                 f"  held in the zone {self.time_in_zone_s:.1f} s in all, longest "
-                 f"{self.longest_hold_s:.1f} s of {self.target_hold_s:.0f} s asked",
-                 "  steadiness " + ("n/a" if self.steadiness is None
-                                    else f"{self.steadiness:.0f}/100")]
-        regions = ", ".join(f"{k} {v:.0f}" for k, v in self.regions.items() if v is not None)
-        lines.append(f"  regions: {regions}")
-        for cue in self.cues:
-            lines.append(f"  cue: {cue}")
-        if self.unmeasured:
-            lines.append("  not measurable from these landmarks: " + ", ".join(self.unmeasured))
-        lines.append(f"  features from {self.plane} landmarks"
-                     + (" (mirror image)" if self.mirrored else ""))
-        return "\n".join(lines)
+    def deviation(self, values: np.ndarray, confidence: np.ndarray,
+                  mirrored: bool = False) -> np.ndarray:
+        """Signed deviations (..., K) in tolerance units from the plane's feature values and
+        confidences (..., F) (of their mirror image when ``mirrored``); NaN where a target is
+        not measured with confidence ``MIN_CONFIDENCE``."""
+        if mirrored:
+            perm, signs = self.mirror
+            values, confidence = values[..., perm] * signs, confidence[..., perm]
+        v = values[..., self.columns]
+        v = np.where(confidence[..., self.columns] >= MIN_CONFIDENCE, v, np.nan)
+        return (v - self.target) / self.tolerance
+
+
+def held_frame_scores(target_scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(T,) frame scores 0-100 of a held posture from each target's score (T, K) and the
+    targets' weights (K,): the mean of the weighted mean and the lowest target score. A
+    posture is as good as its targets on average and as its worst one: many matching joints
+    cannot outvote a body held the wrong way round (upright for a lying posture). NaN where no
+    target is measurable."""
+    scores = np.atleast_2d(target_scores)
+    mean = weighted_mean(scores, np.broadcast_to(weights, scores.shape), axis=1)
+    known = np.isfinite(scores).any(axis=1)
+    lowest = np.full(len(scores), np.nan)
+    lowest[known] = np.nanmin(scores[known], axis=1)
+    return 0.5 * (np.asarray(mean) + lowest)
+
+
+def _region_params(params: ScoringParams) -> ScoringParams:
+    """``params`` with the held softness, for region scores (root mean square of a region's
+    targets' deviations, as for a movement)."""
+    return replace(params, score_softness=params.held_softness)
 
 
 def _runs(mask: np.ndarray, ts_ms: np.ndarray, frame_ms: float) -> tuple[float, float]:
@@ -157,111 +141,231 @@ def _runs(mask: np.ndarray, ts_ms: np.ndarray, frame_ms: float) -> tuple[float, 
     return total, longest / 1000.0
 
 
-def _evaluate(track: FeatureTrack, meta: ExerciseMeta) -> tuple[np.ndarray, np.ndarray,
-                                                                list[str], list[str]]:
-    """(z (T, K) deviations in tolerance units, weights (K,), target names, unmeasured)."""
-    targets = meta.hold.targets
-    names = [n for n in targets if n in track.names]
-    unmeasured = [n for n in targets if n not in track.names]
-    cols = [track.names.index(n) for n in names]
-    values = track.values[:, cols]
-    conf = track.confidence[:, cols]
-    values = np.where(conf >= MIN_CONFIDENCE, values, np.nan)
-    target = np.array([targets[n] for n in names])
-    tol = np.array([meta.tolerances[n] for n in names])
-    weights = np.array([meta.weights.get(n, SPECS[n].weight) for n in names])
-    return np.abs(values - target) / tol, weights, names, unmeasured
+@dataclass(frozen=True)
+class HeldContext:
+    """What a held report says besides its scores."""
+
+    meta: ExerciseMeta
+    name: str
+    plane: str
+    mirrored: bool
+    source: str
 
 
-def held_frame_scores(target_scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """(T,) frame scores 0-100 of a held posture from each target's score (T, K) and the
-    targets' weights (K,): the mean of the weighted mean and the lowest target score. A
-    posture is as good as its targets on average and as its worst one: many matching joints
-    cannot outvote a body held the wrong way round (upright for a lying posture). NaN where no
-    target is measurable. The live gauge and the offline report both use this."""
-    scores = np.atleast_2d(target_scores)
-    mean = weighted_mean(scores, np.broadcast_to(weights, scores.shape), axis=1)
-    known = np.isfinite(scores).any(axis=1)
-    lowest = np.full(len(scores), np.nan)
-    lowest[known] = np.nanmin(scores[known], axis=1)
-    return 0.5 * (np.asarray(mean) + lowest)
+def held_report(ts: np.ndarray, dev: np.ndarray, targets: HeldTargets, context: HeldContext,
+                frames_dropped: int, params: ScoringParams = DEFAULT_PARAMS) -> Report:
+    """The report of a held posture from each frame's signed target deviations, offline or
+    live alike.
+
+    ts: (T,) frame times (ms); dev: (T, K) signed deviations (``HeldTargets.deviation``);
+    frames_dropped: frames with no usable person besides those in ``ts``. Raises
+    ``NotEnoughPoseError`` when no target is measurable in ``params.min_frames`` frames or the
+    posture is seen for less than ``params.min_hold_s``.
+    """
+    meta, name, label = context.meta, context.name, context.source or context.name
+    assert meta.hold is not None
+    z = np.abs(dev)
+    measurable = np.isfinite(z)
+    frames = measurable.any(axis=1) if targets.names else np.zeros(len(ts), dtype=bool)
+    if not targets.names or frames.sum() < MIN_FRAMES:
+        why = ("none of its target features can be measured from "
+               f"{context.plane} landmarks ({', '.join(targets.unmeasured)})"
+               if not targets.names else f"only {int(frames.sum())} frames show the target "
+               "features")
+        raise NotEnoughPoseError(f"not enough pose to score '{name}': {why}")
+    seen = ts[frames]
+    period_s = float(np.median(np.diff(seen))) / 1000.0 if len(seen) > 1 else 0.0
+    seen_s = (seen[-1] - seen[0]) / 1000.0 + period_s
+    if seen_s < params.min_hold_s:
+        raise NotEnoughPoseError(f"{label}: the posture is seen for {seen_s:.1f} s, too short "
+                                 f"to judge a hold (at least {params.min_hold_s:.1f} s), not "
+                                 "scored")
+    ts, dev, z, measurable = ts[frames], dev[frames], z[frames], measurable[frames]
+    close = feature_score(z, params.held_softness)
+    timeline = held_frame_scores(close, targets.weights)
+    in_zone = np.all(~measurable | (z <= 1.0), axis=1)
+    frame_ms = float(np.median(np.diff(ts))) if len(ts) > 1 else 1000.0 / 30.0
+    total_s, longest_s = _runs(in_zone, ts, frame_ms)
+    values = dev * targets.tolerance + targets.target
+    results = []
+    for k, n in enumerate(targets.names):
+        ok = measurable[:, k]
+        results.append(TargetResult(
+            name=n, region=SPECS[n].region, target=float(targets.target[k]),
+            tolerance=float(targets.tolerance[k]),
+            median=float(np.median(values[ok, k])) if ok.any() else float("nan"),
+            in_zone_fraction=float((z[ok, k] <= 1.0).mean()) if ok.any() else float("nan"),
+            score=float(close[ok, k].mean()) if ok.any() else float("nan")))
+    target_scores = np.array([r.score for r in results])
+    regions = {region: finite_or_none(weighted_mean(target_scores, np.where(
+        mask, targets.weights, 0.0))) for region, mask in targets.masks.items()}
+    regions = {region: regions.get(region) for region in REGIONS}
+    steadiness = None
+    if in_zone.sum() >= MIN_FRAMES:
+        held = dev[in_zone]
+        steady = np.isfinite(held).any(axis=0)  # targets never measured have no spread
+        spread = np.nanstd(held[:, steady], axis=0)
+        steadiness = float(100.0 * np.clip(1.0 - np.nanmean(spread), 0.0, 1.0))
+    median_dev = np.array([(r.median - r.target) / r.tolerance for r in results])
+    cues = cues_for_deviation(targets.names, median_dev, targets.weights,
+                              params.cue_threshold, params.spine_preference)[:MAX_CUES]
+    w = np.where(measurable, targets.weights, 0.0)
+    region_frame, _, _ = frame_scores(np.nan_to_num(dev), w, targets.masks,
+                                      _region_params(params))
+    form = float(np.nanmean(timeline))
+    return Report(
+        kind="held", reference_name=name, reference_version=None, overall=form, form=form,
+        coverage_factor=1.0, tempo_factor=1.0, regions=regions,
+        features={r.name: finite_or_none(r.score) for r in results},
+        timeline_ms=read_only(ts), timeline_score=read_only(timeline), reference_index=None,
+        worst_moments=worst_moments(ts, timeline, region_frame, targets.names, dev,
+                                    targets.weights, params),
+        tempo_ratio=float("nan"), tempo_text="held posture", reference_covered=float("nan"),
+        cues=tuple(c.text for c in cues), cue_keys=tuple(c.key for c in cues),
+        plane=context.plane, frames_used=len(ts), frames_dropped=frames_dropped,
+        mirrored=context.mirrored, source=context.source,
+        held=HeldSection(time_in_zone_s=total_s, longest_hold_s=longest_s,
+                         target_hold_s=meta.hold.seconds, steadiness=steadiness,
+                         targets=tuple(results), in_zone=read_only(in_zone, bool),
+                         unmeasured=targets.unmeasured))
 
 
 def score_held(attempt: PoseSequence, meta: ExerciseMeta, *, name: str = "",
-               mirror: bool = False, params: ScoringParams = DEFAULT_PARAMS) -> HeldReport:
+               mirror: bool = False, params: ScoringParams = DEFAULT_PARAMS) -> Report:
     """Score ``attempt`` against a held posture's targets; ``mirror`` also tries the mirror
     image (the other side) and keeps the better."""
     if meta.hold is None:
         raise ValueError(f"{meta.name}: not a held posture")
-    smooth, track = prepare_sequence(attempt, params)
-    candidates = [(track, False)]
-    if mirror:
-        perm, signs = mirror_indices(track.names)
-        flipped = FeatureTrack(track.values[:, perm] * signs, track.confidence[:, perm],
-                               track.names, track.timestamps_ms, track.plane, track.up,
-                               track.mirrored)
-        candidates.append((flipped, True))
-    reports = [_score_track(t, meta, name or meta.name, m, attempt.source, params)
-               for t, m in candidates]
+    _, track = prepare_sequence(attempt, params)
+    targets = HeldTargets.in_plane(meta, track.names)
+    reports = []
+    for mirrored in (False, True) if mirror else (False,):
+        dev = targets.deviation(track.values, track.confidence, mirrored)
+        context = HeldContext(meta, name or meta.name, track.plane, mirrored, attempt.source)
+        report = held_report(track.timestamps_ms, dev, targets, context, 0, params)
+        reports.append(replace(report, frames_dropped=len(attempt) - report.frames_used))
     return max(reports, key=lambda r: r.overall)
 
 
-def _score_track(track: FeatureTrack, meta: ExerciseMeta, name: str, mirrored: bool,
-                 source: str, params: ScoringParams) -> HeldReport:
-    min_hold_s, softness = params.min_hold_s, params.held_softness
-    z, weights, names, unmeasured = _evaluate(track, meta)
-    measurable = np.isfinite(z)
-    frames = measurable.any(axis=1)
-    seen = track.timestamps_ms[frames]
-    period_s = float(np.median(np.diff(seen))) / 1000.0 if len(seen) > 1 else 0.0
-    seen_s = (seen[-1] - seen[0]) / 1000.0 + period_s if len(seen) else 0.0
-    if names and frames.sum() >= MIN_FRAMES and seen_s < min_hold_s:
-        raise NotEnoughPoseError(f"{source or name}: the posture is seen for {seen_s:.1f} s, too "
-                                 f"short to judge a hold (at least {min_hold_s:.1f} s), not "
-                                 "scored")
-    if not names or frames.sum() < MIN_FRAMES:
-        why = ("none of its target features can be measured from "
-               f"{track.plane} landmarks ({', '.join(unmeasured)})" if not names
-               else f"only {int(frames.sum())} frames show the target features")
-        raise NotEnoughPoseError(f"not enough pose to score '{name}': {why}")
-    close = feature_score(z, softness)
-    frame_scores = held_frame_scores(close, weights)
-    in_zone = frames & np.all(~measurable | (z <= 1.0), axis=1)
-    ts = track.timestamps_ms
-    frame_ms = float(np.median(np.diff(ts))) if len(ts) > 1 else 1000.0 / 30.0
-    total_s, longest_s = _runs(in_zone, ts, frame_ms)
-    form = float(np.nanmean(frame_scores))
-    overall = form
-    results = []
-    for k, n in enumerate(names):
-        col = z[:, k]
-        ok = np.isfinite(col)
-        values = track.column(n)
-        results.append(TargetResult(
-            name=n, region=SPECS[n].region, target=meta.hold.targets[n],
-            tolerance=meta.tolerances[n],
-            median=float(np.nanmedian(values[ok])) if ok.any() else float("nan"),
-            in_zone_fraction=float((col[ok] <= 1.0).mean()) if ok.any() else float("nan"),
-            score=float(np.nanmean(close[ok, k])) if ok.any() else float("nan")))
-    target_scores = np.array([r.score for r in results])
-    regions: dict[str, float | None] = {}
-    for region in REGIONS:
-        mask = np.array([r.region == region for r in results])
-        value = weighted_mean(target_scores, np.where(mask, weights, 0.0))
-        regions[region] = value if np.isfinite(value) else None
-    steadiness = None
-    if in_zone.sum() >= MIN_FRAMES:
-        tol = np.array([meta.tolerances[n] for n in names])
-        held = np.stack([track.column(n) for n in names], axis=1)[in_zone]
-        seen = np.isfinite(held).any(axis=0)  # targets never measured have no spread
-        sd = np.nanstd(held[:, seen], axis=0) / tol[seen]
-        steadiness = float(100.0 * np.clip(1.0 - np.nanmean(sd), 0.0, 1.0))
-    deviation = np.array([(r.median - r.target) / r.tolerance for r in results])
-    cues = cues_for_deviation(names, deviation, weights)[:MAX_CUES]
-    return HeldReport(
-        exercise=name, overall=float(overall), regions=regions, form=form,
-        time_in_zone_s=total_s, longest_hold_s=longest_s, target_hold_s=meta.hold.seconds,
-        steadiness=steadiness, targets=tuple(results), timeline_ms=np.asarray(ts),
-        frame_scores=frame_scores, in_zone=in_zone, cues=tuple(c.text for c in cues),
-        cue_keys=tuple(c.key for c in cues), plane=track.plane,
-        mirrored=mirrored, unmeasured=tuple(unmeasured), source=source)
+@dataclass
+class _HeldFrames:
+    """The scored frames of one plane, kept for the report: times (ms), signed deviations
+    (K,), whether the mirror image was the closer."""
+
+    ts: list[float] = field(default_factory=list)
+    dev: list[np.ndarray] = field(default_factory=list)
+    mirrored: list[bool] = field(default_factory=list)
+
+
+class HeldStream(RecordingStream):
+    """A held posture scored live, frame by frame, with the same frame scores, regions and
+    report as ``score_held`` (``held_report``): the deviation from each target in tolerance
+    units, the time held in the zone, cues from the same cue table.
+
+    mirror: also try the mirror image (the other side) in every frame and keep the closer.
+    """
+
+    def __init__(self, meta: ExerciseMeta, name: str, mirror: bool,
+                 image_size: tuple[int, int] | None, source: str,
+                 params: ScoringParams = DEFAULT_PARAMS) -> None:
+        if meta.hold is None:
+            raise ValueError(f"{meta.name}: not a held posture")
+        self.meta, self.name, self.mirror, self.params = meta, name, mirror, params
+        self.source = source
+        self.target_s = meta.hold.seconds
+        self.features = LiveFeatures(True, image_size, source, params)
+        self._scheduler = CueScheduler(on_threshold=params.cue_threshold)
+        self._region_params = _region_params(params)
+        self._planes: dict[str, HeldTargets] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Start again (pose history, zone timer, cues, report)."""
+        self.features.reset()
+        self._scheduler.reset()
+        self._zone_since: float | None = None
+        self._held_s = 0.0
+        self._kept: dict[str, _HeldFrames] = {}
+
+    def _targets(self, plane: str) -> HeldTargets:
+        if plane not in self._planes:
+            self._planes[plane] = HeldTargets.in_plane(self.meta, feature_names(plane))
+        return self._planes[plane]
+
+    def update(self, frame: FramePose) -> LiveState:
+        """Score one frame (call in time order)."""
+        ts = frame.timestamp_ms
+        found = self.features.update(frame)
+        if found is None:
+            self._zone_since, self._held_s = None, 0.0
+            nan = np.full(0, np.nan)
+            return LiveState(ts, False, None, MappingProxyType({}), nan,
+                             self._scheduler.current, held_s=0.0, target_s=self.target_s)
+        targets = self._targets(found.plane)
+        dev = targets.deviation(found.values, found.confidence)
+        mirrored = False
+        if self.mirror:
+            flipped = targets.deviation(found.values, found.confidence, mirrored=True)
+            if np.nansum(np.abs(flipped)) < np.nansum(np.abs(dev)):
+                dev, mirrored = flipped, True
+        known = np.isfinite(dev)
+        score = None
+        if known.any():
+            close = feature_score(np.abs(dev), self.params.held_softness)
+            score = finite_or_none(held_frame_scores(close[None], targets.weights)[0])
+            kept = self._kept.setdefault(found.plane, _HeldFrames())
+            kept.ts.append(ts)
+            kept.dev.append(dev)
+            kept.mirrored.append(mirrored)
+        # a region is as far off as the root mean square of its targets, as for a movement,
+        # so one target far off colours its region (and matches the cue about it)
+        w = np.where(known, targets.weights, 0.0)
+        region_z, _, _ = frame_scores(np.nan_to_num(dev)[None], w[None], targets.masks,
+                                      self._region_params)
+        regions = {r: finite_or_none(v[0]) for r, v in region_z.items()}
+        if known.any() and np.all(np.abs(dev[known]) <= 1.0):
+            self._zone_since = ts if self._zone_since is None else self._zone_since
+            self._held_s = (ts - self._zone_since) / 1000.0
+        else:
+            self._zone_since, self._held_s = None, 0.0
+        shown = self._scheduler.update(cues_for_deviation(
+            targets.names, dev, targets.weights, self._scheduler.off_threshold,
+            self.params.spine_preference), ts)
+        dev.setflags(write=False)
+        return LiveState(ts, score is not None, score, MappingProxyType(regions), dev, shown,
+                         held_s=self._held_s, target_s=self.target_s)
+
+    def report(self) -> Report:
+        """The session's report from the frames scored live (``held_report``)."""
+        counts = Counter({p: len(k.ts) for p, k in self._kept.items()})
+        if not counts:
+            raise NotEnoughPoseError(f"not enough pose to score '{self.name}': no frame "
+                                     "showed the target features")
+        plane = counts.most_common(1)[0][0]
+        kept = self._kept[plane]
+        mirrored = 2 * sum(kept.mirrored) > len(kept.mirrored)
+        context = HeldContext(self.meta, self.name, plane, mirrored, self.source)
+        return held_report(np.array(kept.ts), np.stack(kept.dev), self._targets(plane),
+                           context, self.features.frames_seen - len(kept.ts), self.params)
+
+
+class HeldScorer:
+    """The scorer of a held posture (``coach.scorer.Scorer``): ``score`` offline,
+    ``stream`` live, with one frame score and one report (``held_report``)."""
+
+    kind = "held"
+
+    def __init__(self, meta: ExerciseMeta, name: str = "", mirror: bool = False,
+                 params: ScoringParams = DEFAULT_PARAMS) -> None:
+        self.meta, self.name = meta, name or meta.name
+        self.mirror, self.params = mirror, params
+
+    def score(self, attempt: PoseSequence) -> Report:
+        """Score a whole recording (``score_held``)."""
+        return score_held(attempt, self.meta, name=self.name, mirror=self.mirror,
+                          params=self.params)
+
+    def stream(self, image_size: tuple[int, int] | None = None,
+               source: str = "live") -> HeldStream:
+        """A live scorer for a session."""
+        return HeldStream(self.meta, self.name, self.mirror, image_size, source, self.params)

@@ -49,6 +49,7 @@ from coach.readers import check_regular_file, zip_member_fault
 from coach.text import printable
 
 if TYPE_CHECKING:
+    from coach.scorer import Scorer
     from coach.template import Template
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,28 @@ class Exercise:
             raise LibraryError(f"'{self.slug}' is waiting for an instructor's recording and "
                                f"cannot be {verb} yet (record it: coach record {self.slug} "
                                "--source CAMERA_OR_VIDEO)")
+
+    def scorer(self, mirror: bool = False, params: ScoringParams = DEFAULT_PARAMS) -> Scorer:
+        """The scorer of this exercise (``coach.scorer``): a held posture's targets, or the
+        template of a flowing movement (``LibraryError`` while it waits for a recording).
+
+        ``mirror``: also compare with the mirror image (a person following as in a mirror,
+        the other side of a one-sided exercise). Exercises whose takes have left and right
+        mirrored always compare mirrored; one-sided exercises done on either side
+        (``either_side``) are scored offline both ways, the better kept, and held postures
+        live take the closer side frame by frame.
+        """
+        meta = self.meta
+        live_mirror = mirror or meta.left_right_mirrored
+        if self.is_held:
+            from coach.library.held import HeldScorer
+
+            return HeldScorer(meta, self.slug, live_mirror or meta.either_side, params)
+        self.require_recording("scored")
+        from coach.scorer import FlowingScorer
+
+        offline = "auto" if live_mirror or meta.either_side else False
+        return FlowingScorer(self.template(params), offline, live_mirror, params)
 
     @cached_property
     def takes(self) -> tuple[PoseSequence, ...]:

@@ -44,6 +44,7 @@ from coach.overlay.note import NoteAnnotator
 from coach.overlay.progress import ProgressAnnotator
 from coach.overlay.skeleton import SkeletonAnnotator
 from coach.pose import FramePose, PoseSequence
+from coach.report import Report
 from coach.sources import Frame
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,8 @@ class LiveView:
     held_s / target_s: seconds held in the zone and asked for (held postures).
     ghost: the reference pose at the aligned moment (camera coordinates), or None.
     ghost_image_size: (width, height) of the ghost's image coordinates, when known.
+    frame_score: this frame's own score (None when not scored): what the report's timeline
+        holds; ``score`` is it smoothed for the dial's needle.
     """
 
     score: float | None
@@ -105,6 +108,7 @@ class LiveView:
     target_s: float | None = None
     ghost: FramePose | None = None
     ghost_image_size: tuple[int, int] | None = None
+    frame_score: float | None = None
 
 
 class Coaching(Protocol):
@@ -115,7 +119,7 @@ class Coaching(Protocol):
     def update(self, pose: FramePose) -> LiveView: ...
     def reset(self) -> None: ...
     def recording(self) -> PoseSequence: ...
-    def report(self) -> Any: ...
+    def report(self) -> Report: ...
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,7 @@ class SessionOutcome:
     frames_scored: int
     frames_dropped: int
     recording: Any
-    report: Any = None
+    report: Report | None = None
     report_error: str = ""
     cue_counts: Counter[str] = field(default_factory=Counter)
     mean_fps: float = float("nan")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coach.backend import DEFAULT_MAX_PEOPLE
@@ -14,8 +16,11 @@ from coach.batch.discover import discover_inputs
 from coach.batch.jobs import RESULT_FORMAT, Job, hash_input, result_key
 from coach.batch.report import summary_row, timeline_svg, write_report_html, write_summary_csv
 from coach.batch.store import Outcome, ResultStore
-from coach.batch.worker import _summary, error_result, worst_from_timeline
+from coach.batch.worker import _summary, error_result
 from coach.errors import InputError
+from coach.params import DEFAULT_PARAMS
+from coach.report import Moment, Report
+from coach.scoring import worst_moments
 
 
 def _touch(path: Path, data: bytes = b"x") -> Path:
@@ -116,32 +121,43 @@ def test_store_ignores_damaged_or_foreign_results_and_clears_temps(tmp_path: Pat
         store.save(Outcome({"key": key}, {"../escape.jpg": b"x"}))
 
 
-def test_worst_moments_from_a_timeline_are_lowest_and_apart() -> None:
-    times = [0.0, 500.0, 1000.0, 1500.0, 2000.0, 2500.0, 3000.0]
-    scores = [90.0, 20.0, 25.0, None, 60.0, 10.0, 95.0]
-    worst = worst_from_timeline(times, scores, 3)
-    # 25 at 1 s, 60 at 2 s, 90 at 0 s and 95 at 3 s are each within 1 s of a worse moment
-    assert [m["timestamp_ms"] for m in worst] == [2500.0, 500.0]
-    assert [m["score"] for m in worst] == [10.0, 20.0]
-    assert [m["timestamp_ms"] for m in worst_from_timeline(times, scores, 1)] == [2500.0]
+def test_worst_moments_are_lowest_and_apart() -> None:
+    times = np.array([0.0, 500.0, 1000.0, 1500.0, 2000.0, 2500.0, 3000.0])
+    scores = np.array([90.0, 20.0, 25.0, np.nan, 60.0, 10.0, 95.0])
+    names = ("trunk_flexion_deg",)
+    z = np.array([[0.0], [3.0], [2.5], [np.nan], [1.0], [-4.0], [0.0]])
+    regions = {"spine": scores}
+    worst = worst_moments(times, scores, regions, names, z, np.ones(1), DEFAULT_PARAMS)
+    # 25 at 1 s and 60 at 2 s are each within 1 s of a worse moment; 90 and 95 are good
+    assert [m.timestamp_ms for m in worst] == [2500.0, 500.0]
+    assert [m.score for m in worst] == [10.0, 20.0]
+    assert worst[0].region == "spine" and worst[0].what != worst[1].what  # leaning back / fwd
+    one = worst_moments(times, scores, regions, names, z, np.ones(1),
+                        replace(DEFAULT_PARAMS, worst_count=1))
+    assert [m.timestamp_ms for m in one] == [2500.0]
 
 
-def test_summary_reads_both_timeline_layouts() -> None:
-    flowing = {"overall": 71.25, "regions": {"spine": 80.0, "neck": None}, "cues": ["c"],
-               "tempo": {"ratio": 1.0, "text": "about"}, "plane": "world",
-               "timeline": {"timestamp_ms": [0.0, 1000.0], "score": [70.0, 72.0]},
-               "worst_moments": [{"timestamp_ms": 0.0, "region": "spine", "what": "w",
-                                  "score": 70.0}]}
-    held = {"overall": 50.0, "regions": {}, "cues": [], "tempo": None, "plane": "image",
-            "kind": "held", "timeline": [{"t_ms": 0.0, "score": 40.0, "in_zone": False},
-                                         {"t_ms": 1500.0, "score": 60.0, "in_zone": True}]}
-    a = _summary(flowing, 3)
-    assert a["overall"] == 71.2 or a["overall"] == 71.3
-    assert a["timeline"] == {"t_ms": [0.0, 1000.0], "score": [70.0, 72.0]}
+def _report(kind: str) -> Report:
+    held = kind == "held"
+    return Report(
+        kind=kind, reference_name="x", reference_version=None, overall=71.25, form=71.25,
+        coverage_factor=1.0, tempo_factor=1.0, regions={"spine": 80.0, "neck": None},
+        features={}, timeline_ms=np.array([0.0, 1000.0]), timeline_score=np.array([70.0, 72.5]),
+        reference_index=None if held else np.array([0, 5]),
+        worst_moments=(Moment(0.0, "spine", "w", 70.0),), tempo_ratio=np.nan if held else 1.0,
+        tempo_text="held posture" if held else "about", reference_covered=np.nan,
+        cues=("c",), cue_keys=(("trunk_flexion_deg", "+"),), plane="world", frames_used=2,
+        frames_dropped=0, mirrored=False)
+
+
+def test_summary_is_read_from_the_report() -> None:
+    a = _summary(_report("flowing"), 3)
+    assert a["overall"] in (71.2, 71.3)
+    assert a["timeline"] == {"t_ms": [0.0, 1000.0], "score": [70.0, 72.5]}
     assert a["kind"] == "flowing" and a["tempo"] == "about" and a["worst"][0]["region"] == "spine"
-    b = _summary(held, 3)
-    assert b["timeline"] == {"t_ms": [0.0, 1500.0], "score": [40.0, 60.0]}
-    assert b["kind"] == "held" and [m["timestamp_ms"] for m in b["worst"]] == [0.0, 1500.0]
+    assert a["regions"] == {"spine": 80.0, "neck": None} and a["cues"] == ["c"]
+    b = _summary(_report("held"), 3)
+    assert b["kind"] == "held" and b["tempo"] is None
 
 
 def test_timeline_svg_breaks_lines_at_gaps_and_marks_moments() -> None:

@@ -92,10 +92,10 @@ def test_a_truncated_video_is_scored_with_a_warning(tmp_path: Path,
 
 BROKEN = """
 import sys
-import coach.cli.score as score
+from coach.library.store import Exercise
 def broken(*args, **kwargs):
     raise ZeroDivisionError("a fault inside coach\\nsecond line")
-score.score_exercise = broken
+Exercise.scorer = broken
 from coach.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -10,9 +10,9 @@ import pytest
 
 from coach.errors import NotEnoughPoseError
 from coach.features import compute_features
-from coach.library import ExerciseMeta, HoldSpec, Library, LibraryError, score_exercise, score_held
+from coach.library import ExerciseMeta, HoldSpec, Library, LibraryError, score_held
 from coach.pose import PoseSequence
-from coach.scoring import ScoreReport
+from coach.report import Report
 
 ARM_FEATURES = ("lateral_bend_deg", "shoulder_level_deg", "left_shoulder_deg",
                 "right_shoulder_deg", "left_elbow_deg", "right_elbow_deg")
@@ -39,12 +39,12 @@ def test_time_in_zone_counts_only_the_frames_in_the_posture(arms: PoseSequence) 
     meta = meta_from(arms, slice(0, 15), ARM_FEATURES)
     still = score_held(arms.slice(0, 15), meta)
     assert still.overall > 90 and still.form > 90
-    assert 0.35 <= still.time_in_zone_s <= 0.5
+    assert 0.35 <= still.held.time_in_zone_s <= 0.5
     whole = score_held(arms, meta)
     assert whole.form < still.form - 15
-    assert 0.3 < whole.time_in_zone_s < 0.5 * arms.duration_s
-    assert whole.longest_hold_s <= whole.time_in_zone_s
-    off = {t.name: t for t in whole.targets}["left_shoulder_deg"]
+    assert 0.3 < whole.held.time_in_zone_s < 0.5 * arms.duration_s
+    assert whole.held.longest_hold_s <= whole.held.time_in_zone_s
+    off = {t.name: t for t in whole.held.targets}["left_shoulder_deg"]
     assert off.in_zone_fraction < 0.5 and off.score < 40
     assert whole.cues, "arms far off target should give a cue"
     assert whole.plane == "image"
@@ -56,10 +56,10 @@ def test_holding_longer_is_reported_beside_the_score_not_in_it(arms: PoseSequenc
     meta = meta_from(arms, slice(0, 15), ARM_FEATURES, seconds=1.0)
     short = score_held(arms.slice(0, 10), meta)
     longer = score_held(arms.slice(0, 15), meta)
-    assert longer.longest_hold_s > short.longest_hold_s
-    assert longer.time_in_zone_s > short.time_in_zone_s
+    assert longer.held.longest_hold_s > short.held.longest_hold_s
+    assert longer.held.time_in_zone_s > short.held.time_in_zone_s
     for report in (short, longer):
-        assert report.overall == pytest.approx(float(np.nanmean(report.frame_scores)))
+        assert report.overall == pytest.approx(float(np.nanmean(report.timeline_score)))
         assert report.overall > 90
 
 
@@ -69,8 +69,8 @@ def test_shaking_lowers_steadiness(arms: PoseSequence) -> None:
     rng = np.random.default_rng(0)
     shaky = replace(calm, image_xyz=calm.image_xyz + rng.normal(0, 0.006, calm.image_xyz.shape))
     a, b = score_held(calm, meta), score_held(shaky, meta)
-    assert a.steadiness is not None and b.steadiness is not None
-    assert b.steadiness < a.steadiness - 5
+    assert a.held.steadiness is not None and b.held.steadiness is not None
+    assert b.held.steadiness < a.held.steadiness - 5
 
 
 def test_mirror_scores_the_other_side(real_sequence) -> None:  # noqa: ANN001
@@ -98,26 +98,28 @@ def test_targets_not_measurable_in_the_image_plane(arms: PoseSequence) -> None:
         score_held(arms, meta)
 
 
-def test_score_exercise_dispatches_by_kind(tmp_path: Path, real_sequence) -> None:  # noqa: ANN001
+def test_an_exercise_hands_out_its_scorer_and_both_kinds_give_one_report(
+        tmp_path: Path, real_sequence) -> None:  # noqa: ANN001
     library = Library.open([tmp_path])
     squats = real_sequence("squats")
-    flowing = score_exercise(squats, library.get("squat"))
-    held = score_exercise(squats, library.get("mountain-pose"))
-    assert isinstance(flowing, ScoreReport) and flowing.overall > 95
+    flowing = library.get("squat").scorer().score(squats)
+    held = library.get("mountain-pose").scorer().score(squats)
+    assert isinstance(flowing, Report) and isinstance(held, Report)
+    assert flowing.kind == "flowing" and held.kind == "held" and flowing.overall > 95
     flowing_keys, held_keys = set(flowing.to_dict()), set(held.to_dict())
     assert flowing_keys <= held_keys and held_keys - flowing_keys == {"held"}
     assert 0 <= held.overall <= 100 and held.to_dict()["held"]["target_hold_s"] == 30.0
     assert "held posture" in held.summary_text()
     with pytest.raises(LibraryError, match="waiting for an instructor's recording"):
-        score_exercise(squats, library.get("qigong-the-wave"))
+        library.get("qigong-the-wave").scorer()
 
 
 def test_keraal_exercises_separate_through_the_library(tmp_path: Path,
                                                        real_sequence) -> None:  # noqa: ANN001
     library = Library.open([tmp_path])
     rotation = library.get("keraal-trunk-rotation")
-    own = score_exercise(real_sequence("keraal_RTK"), rotation)
-    other = score_exercise(real_sequence("keraal_ELK"), rotation)
+    own = rotation.scorer().score(real_sequence("keraal_RTK"))
+    other = rotation.scorer().score(real_sequence("keraal_ELK"))
     assert own.overall > 95 and own.plane == "image"
     assert other.overall < own.overall - 30
 
@@ -148,9 +150,9 @@ def test_standing_people_match_mountain_pose_and_not_a_lying_posture(real_sequen
     mountain, sphinx, bird_dog = (library.get(n) for n in ("mountain-pose", "sphinx-pose",
                                                            "bird-dog"))
     for seq in standing:
-        upright = score_exercise(seq, mountain)
+        upright = mountain.scorer().score(seq)
         assert upright.overall >= 80, upright.summary_text()
         # the overall is the mean of the timeline, whatever the length of the clip
-        assert upright.overall == pytest.approx(float(np.nanmean(upright.frame_scores)))
-        assert score_exercise(seq, sphinx).overall < 50
-        assert score_exercise(seq, bird_dog).overall < 50
+        assert upright.overall == pytest.approx(float(np.nanmean(upright.timeline_score)))
+        assert sphinx.scorer().score(seq).overall < 50
+        assert bird_dog.scorer().score(seq).overall < 50

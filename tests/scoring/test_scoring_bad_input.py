@@ -144,7 +144,7 @@ def test_live_scorer_with_nobody_scores_nothing(good: PoseSequence) -> None:
         out = live.update(FramePose.empty(i * 33.0))
         assert not out.scored and out.score is None
     with pytest.raises(NotEnoughPoseError, match="not enough pose"):
-        live.summary()
+        live.report()
 
 
 def test_garbage_values_are_missing_not_errors(good: PoseSequence) -> None:

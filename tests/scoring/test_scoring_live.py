@@ -44,7 +44,7 @@ def test_a_forward_lean_gets_the_spine_cue(template) -> None:
     assert np.mean(shown) >= 0.8
     assert all(f.cue_text in (None, "Lengthen your spine, you are bending forward") for f in late)
     assert np.median([f.regions["spine"] for f in late]) < 70
-    report = live.summary()
+    report = live.report()
     assert report.cues[0] == "Lengthen your spine, you are bending forward"
     assert report.frames_used == live.frames_kept
 
@@ -78,7 +78,7 @@ def test_image_only_frames_are_scored_in_the_image_plane(template) -> None:
     frames = [live.update(FramePose(f.image_xyz, f.visibility, None, f.timestamp_ms))
               for f in (seq.frame(i) for i in range(len(seq)))]
     assert np.median([f.score for f in frames if f.scored]) > 85
-    assert live.summary().plane == "image"
+    assert live.report().plane == "image"
 
 
 def test_repetitions_are_followed_and_summarised(template) -> None:
@@ -92,7 +92,7 @@ def test_repetitions_are_followed_and_summarised(template) -> None:
                                                 f.timestamp_ms + rep * 4000.0)))
     assert frames[-1].repetitions == 2
     assert [f.progress for f in frames].count(0.0) < 10
-    report = live.summary()
+    report = live.report()
     assert report.repetitions == 3 and report.overall > 90
     assert report.frames_used + report.frames_dropped == 3 * len(one)
     assert "over 3 repetitions" in report.summary_text()
