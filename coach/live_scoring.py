@@ -37,10 +37,10 @@ from coach.features import (
     frame_features,
     heading_change_deg,
 )
-from coach.live.recorder import PoseRecorder
 from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence
+from coach.pose_recorder import PoseRecorder
 from coach.report import Report
 from coach.scoring import (
     PassContext,
