@@ -95,8 +95,8 @@ class PoseBackend:
     or heavy bundle downloaded by the user. mode: "video" (frames in time order, tracked)
     or "image" (each frame on its own). max_people: people looked for in each frame. While
     fewer are tracked, VIDEO mode runs the person detector on every frame to find the others;
-    with 1 it runs only when the tracked person is lost, which saves about 40% of the model's
-    time per frame (37-53% on the sample clips), but nobody else in view is noticed.
+    with 1 it runs only when the tracked person is lost, which saves model time per frame
+    (``bench/pose_throughput.py``; figures in the README), but nobody else in view is noticed.
     """
 
     def __init__(self, model_path: str | Path | None = None, mode: str = "video",

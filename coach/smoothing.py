@@ -13,10 +13,7 @@ its filter when it comes back, and so does the whole pose after nobody was seen 
 ``RESTART_GAP_MS``; time steps come from the timestamps, so dropped frames and variable frame
 rates are handled.
 
-Measured on the bundled clips with the bundled model (frame-to-frame second difference as
-the jitter measure): at 60 fps (pose2sim) landmark jitter falls from 68 to 30 mm and feature
-jitter from 3.3 to 1.3 deg per frame, at 20 fps (dance) 72 -> 44 mm and 4.4 -> 2.4 deg, while
-features move by 1-2 deg on average from their raw values (the filter's lag on real motion).
+What it does to jitter and lag on the bundled clips is in the README (Smoothing).
 """
 
 from __future__ import annotations
