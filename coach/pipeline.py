@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -222,11 +222,12 @@ class FrameCapture:
 
     @property
     def status(self) -> CaptureStatus:
-        """The state now; a live source silent for ``STALL_S`` reads as reconnecting."""
+        """The state now; a live source silent for ``STALL_S`` after its first frame reads
+        as reconnecting (before it, a camera may still be starting)."""
         with self._handoff.cond:
             status = replace(self._status, dropped=self._handoff.dropped)
         silent_s = self._silent_s()
-        if status.state == "running" and silent_s >= STALL_S:
+        if status.state == "running" and self._index > 0 and silent_s >= STALL_S:
             status = replace(status, state="reconnecting",
                              message=f"No picture from {self._name} for {silent_s:.0f} s")
         return status
@@ -484,7 +485,7 @@ class PoseStage:
 
 
 def live_poses(capture: FrameCapture, detect: Callable[[Frame], FramePose]
-               ) -> Iterator[tuple[Frame, FramePose] | CaptureStatus]:
+               ) -> Generator[tuple[Frame, FramePose] | CaptureStatus, None, None]:
     """(frame, pose) from a live capture as the model gives them; while no frame comes, the
     capture's status every ``POLL_S`` (the caller may redraw, or stop iterating).
 

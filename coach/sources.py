@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -204,7 +204,8 @@ class VideoFileSource(_ClosingSource):
             decoded.close()
             self.close()
 
-    def _decoded(self, start_index: int = 0) -> Iterator[tuple[object, float, int]]:
+    def _decoded(self, start_index: int = 0
+                 ) -> Generator[tuple[object, float, int], None, None]:
         """(PyAV frame, timestamp in ms, index) from the decoder's position on; times strictly
         increase. Raises InputError when not one frame decodes."""
         import av
@@ -213,7 +214,7 @@ class VideoFileSource(_ClosingSource):
         last_ms = -np.inf
         try:
             for frame in self._container.decode(self._stream):
-                if frame.pts is None:
+                if frame.pts is None or self._stream.time_base is None:
                     timestamp_ms = index * 1000.0 / self.fps
                 else:
                     timestamp_ms = float(frame.pts * self._stream.time_base) * 1000.0
@@ -241,7 +242,7 @@ class VideoFileSource(_ClosingSource):
         frames decoded than the container declares (by more than ``TRUNCATED_SHARE``), else
         None. The reader reports it: the decoding thread's own output could be lost."""
         decoded, declared = self._decoded_count, self.frame_count
-        short = bool(declared) and decoded < declared * TRUNCATED_SHARE
+        short = declared is not None and declared > 0 and decoded < declared * TRUNCATED_SHARE
         if not (short or self._stopped_by):
             return None
         of = f" of {declared}" if declared else ""
@@ -289,7 +290,7 @@ class VideoFileSource(_ClosingSource):
                 for packet in probe.demux(stream):
                     if packet.size == 0:
                         continue
-                    if packet.pts is None:
+                    if packet.pts is None or stream.time_base is None:
                         return None
                     times.append(float(packet.pts * stream.time_base) * 1000.0)
                     if packet.is_keyframe:
@@ -335,7 +336,7 @@ class ImageFolderSource(_ClosingSource):
             raise InputError(f"{self.path}: the folder holds no images "
                              f"({', '.join(sorted(IMAGE_SUFFIXES))})")
         self.fps = fps
-        self.frame_count = len(self.files)
+        self.frame_count: int | None = len(self.files)
 
     def __iter__(self) -> Iterator[Frame]:
         for index in range(len(self.files)):
@@ -397,7 +398,7 @@ class CameraSource(_ClosingSource):
 
     is_live = True
     still_images = False
-    frame_count = None
+    frame_count: int | None = None
 
     def __init__(self, device: int | str, width: int | None = None,
                  height: int | None = None) -> None:

@@ -202,8 +202,9 @@ def _run(options: LiveOptions, opener: Callable[[str], FrameSource],
     live = bool(source.is_live)
     mirror = live if options.mirror is None else options.mirror
     setup = live if options.setup_check is None else options.setup_check
-    size = (getattr(source, "width", None), getattr(source, "height", None))
-    image_size = size if None not in size else None
+    width, height = getattr(source, "width", None), getattr(source, "height", None)
+    image_size = (int(width), int(height)) if width is not None and height is not None \
+        else None
     try:
         coaching = ExerciseCoaching(exercise, image_size=image_size, source=source.name,
                                     fps=source.fps)

@@ -106,3 +106,21 @@ def test_capture_stopped_before_start_closes_its_source(sample_path):
                            first_source=source)
     capture.stop()  # e.g. the video output could not be opened before the session began
     assert closed == [True]
+
+
+def test_camera_that_opens_but_gives_nothing_is_given_up(sample_path):
+    first = [FlakySource(sample_path("squats"), fail_after=5, live=True)]
+
+    def opener():  # opens every time; after the first, every read fails at once
+        return first.pop() if first else FlakySource(sample_path("squats"), fail_after=0)
+
+    started = time.monotonic()
+    with FrameCapture(opener, live=True, retry_interval_s=0.05,
+                      give_up_after_s=0.5) as capture:
+        frames, states = _drain(capture)
+    assert len(frames) == 5
+    assert "reconnecting" in states
+    assert time.monotonic() - started < 10.0
+    status = capture.status
+    assert status.state == "ended" and status.failed
+    assert "failed after 5 frames" in status.message

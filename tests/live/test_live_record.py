@@ -180,3 +180,19 @@ def test_the_preview_shows_setup_countdown_recording_and_a_lost_camera(sample_pa
     centre = waiting[waiting.shape[0] // 2 - 40:waiting.shape[0] // 2 + 40]
     assert centre.std() > 20  # the message panel's text
     assert waiting[:50].mean() < scenes["recording"][:50].mean()  # the last picture, dimmed
+
+
+def test_record_from_a_camera_without_a_display_asks_for_headless(tmp_path, sample_path,
+                                                                  monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    camera = ClipCamera(sample_path("squats"), "end", fault_at=20)
+    monkeypatch.setattr(record_cli, "open_source", camera.open)
+    code = main(["record", "my-squat", "--source", "0", "--library", str(tmp_path / "lib"),
+                 *NEW_EXERCISE])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "coach: error: no display: the DISPLAY environment variable is not set; use "
+        "--headless to record without a preview, or run where a screen is attached"]
+    assert camera.opened == 0, "the display is checked before the camera is opened"
