@@ -7,14 +7,14 @@ from pathlib import Path
 
 from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend
 from coach.errors import InputError
-from coach.pipeline import file_poses
+from coach.pipeline import FrameStream, file_poses
 from coach.pose import PoseSequence
-from coach.sources import FrameSource, open_source
+from coach.sources import open_source
 
 log = logging.getLogger(__name__)
 
 
-def extract_from_source(source: FrameSource, backend: PoseBackend, *, stride: int = 1,
+def extract_from_source(source: FrameStream, backend: PoseBackend, *, stride: int = 1,
                         progress: bool = False) -> PoseSequence:
     """Run ``backend`` on every ``stride``-th frame of ``source``; timestamps stay the source's.
 

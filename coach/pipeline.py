@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from tqdm import tqdm
 
@@ -53,7 +53,20 @@ class CameraLostError(InputError):
     """A live source gave no frame for longer than the capture waits for it."""
 
 
-def file_poses(source: FrameSource, detect: Callable[[Frame, object], FramePose], *,
+class FrameStream(Protocol):
+    """What ``file_poses`` reads: frames in order, with a name, a rate (frames per second)
+    and a length when known (any ``FrameSource`` is one)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def fps(self) -> float: ...
+    @property
+    def frame_count(self) -> int | None: ...
+    def __iter__(self) -> Iterator[Frame]: ...
+
+
+def file_poses(source: FrameStream, detect: Callable[[Frame, object], FramePose], *,
                stride: int = 1, progress: bool = False) -> Iterator[tuple[Frame, FramePose]]:
     """(frame, pose) for every ``stride``-th frame of ``source``, read to its end, in order.
 
@@ -72,7 +85,7 @@ def file_poses(source: FrameSource, detect: Callable[[Frame, object], FramePose]
                 yield frame, detect(frame, image)
 
 
-def _with_model_images(source: FrameSource, stride: int
+def _with_model_images(source: FrameStream, stride: int
                        ) -> Iterator[tuple[Frame, object | None]]:
     """Each frame with its model image, or None for a frame the stride skips.
 
