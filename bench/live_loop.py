@@ -11,7 +11,11 @@ capturing a frame costs what a camera frame costs: one 640x480 decode.
    runs), and the window (under the display in ``DISPLAY``, or a virtual one started with
    Xvfb when there is none). Goal: the live loop keeps at least 0.9 of the bare rate. For
    reference, the simplest real loop (read a frame, detect, repeat, in one thread) is timed
-   too.
+   too. Where the time goes: the CPU each thread of the process took per frame, in the live
+   loop and in the bare one (on two cores, every millisecond the live loop spends beside the
+   model is one the model does not get), and how often the loop waited for the video
+   encoder (it never drops a frame from the video: it waits). The machine's load average
+   is printed before and after, since other processes share the cores.
 2. Scoring and drawing, ms per frame at 640x480: the same session with the pose model replaced
    by the poses it found (looked up per frame); the CPU time of the coaching loop's thread
    (scoring, drawing, hand-over bookkeeping: the model and the capture run in threads of
@@ -34,6 +38,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,14 +175,76 @@ def run_session(source, detect: Callable[[Frame], FramePose], coaching,
     return time.perf_counter() - start, time.thread_time() - cpu, outcome.frames_processed
 
 
-def live_fps(clip: Path, exercise, frames: int, sink: Callable[[], Sink]) -> float:
-    """The whole live loop with a real sink, decoding included (frames per second)."""
+def live_fps(clip: Path, exercise, frames: int, sink: Sink) -> float:
+    """The whole live loop into ``sink``, decoding included (frames per second)."""
     follow = follow_along(exercise, mirror=True)
     with PoseBackend() as backend:
         seconds, _, done = run_session(LoopedClip(clip, frames=frames), backend.detect,
-                                       ExerciseCoaching(exercise, image_size=SIZE), sink(),
+                                       ExerciseCoaching(exercise, image_size=SIZE), sink,
                                        follow)
     return done / seconds
+
+
+def _thread_cpu_s() -> dict[int, tuple[str, float]]:
+    """CPU seconds each thread of this process has taken so far: thread id -> (name, s).
+    Python threads go by their name, the others (the pose model's, the encoder's) by the
+    name the system knows them by. Empty where there is no ``/proc``."""
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for task in Path("/proc/self/task").glob("*"):
+        try:
+            stat = (task / "stat").read_text()
+        except OSError:
+            continue  # the thread ended
+        system_name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        found[int(task.name)] = (names.get(int(task.name), system_name),
+                                 (int(fields[11]) + int(fields[12])) / tick)
+    return found
+
+
+class ThreadCpu:
+    """CPU seconds taken by each thread while the block runs, summed by thread name in
+    ``seconds``. Threads that end inside the block are counted up to their last sample
+    (every ``interval_s``)."""
+
+    def __init__(self, interval_s: float = 0.1) -> None:
+        self.interval_s = interval_s
+        self.seconds: Counter[str] = Counter()
+        self._stop = threading.Event()
+
+    def __enter__(self) -> ThreadCpu:
+        self._start = _thread_cpu_s()
+        self._last = dict(self._start)
+        self._thread = threading.Thread(target=self._sample, name="cpu sampler", daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._last.update(_thread_cpu_s())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._last.update(_thread_cpu_s())
+        for tid, (name, seconds) in self._last.items():
+            if name != "cpu sampler":
+                self.seconds[name] += seconds - self._start.get(tid, (name, 0.0))[1]
+
+
+def cpu_line(cpu: ThreadCpu, frames: int) -> str:
+    """``cpu`` as milliseconds per frame, the busiest threads first."""
+    total = sum(cpu.seconds.values())
+    parts = [f"{name} {seconds / frames * 1000:.1f}" for name, seconds
+             in cpu.seconds.most_common() if seconds / frames * 1000 >= 0.05]
+    return f"{total / frames * 1000:.1f} ms/frame ({', '.join(parts)})"
+
+
+def load() -> str:
+    """The machine's load average over the last minute (processes wanting a core)."""
+    return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
 
 
 @contextmanager
@@ -244,6 +311,7 @@ def main() -> int:
             video = Path(tmp) / "session.mp4"
             ok &= rate(clip, args.repeats, exercise, frames, "the H.264 video writer",
                        lambda: VideoSink(video, 30.0))
+            check_video(video, len(frames))
             with a_display() as display:
                 if display is None:
                     print("   the window: not measured (no display, and Xvfb is not installed)")
@@ -261,32 +329,59 @@ def main() -> int:
 
 
 def rate(clip: Path, repeats: int, exercise, frames: list[Frame], sink_name: str,
-         sink: Callable[[], Sink]) -> bool:
-    """Part 1: the whole live loop into ``sink`` against the bare pose loop.
+         new_sink: Callable[[], Sink]) -> bool:
+    """Part 1: the whole live loop into a new sink against the bare pose loop.
 
     Run in back-to-back pairs (the order alternating) so that both loops of a pair see the
     same load from anything else on the machine; the median of the pairs' ratios is reported.
+    The CPU per thread is that of the last pair.
     """
-    ratios, bares, lives, simples = [], [], [], []
+    ratios, bares, lives, simples, waits = [], [], [], [], []
+    before = load()
     for i in range(repeats):
+        sink = new_sink()
+        live_cpu, bare_cpu = ThreadCpu(), ThreadCpu()
         if i % 2:
-            live = live_fps(clip, exercise, len(frames), sink)
-            bare = bare_fps(frames)
+            with live_cpu:
+                live = live_fps(clip, exercise, len(frames), sink)
+            with bare_cpu:
+                bare = bare_fps(frames)
         else:
-            bare = bare_fps(frames)
-            live = live_fps(clip, exercise, len(frames), sink)
+            with bare_cpu:
+                bare = bare_fps(frames)
+            with live_cpu:
+                live = live_fps(clip, exercise, len(frames), sink)
         simples.append(read_detect_fps(clip, len(frames)))
         bares.append(bare)
         lives.append(live)
         ratios.append(live / bare)
+        if isinstance(sink, VideoSink):
+            waits.append((sink.frames_waited, sink.waited_s))
     ratio = float(np.median(ratios))
-    print(f"1. rate into {sink_name}: bare pose loop {np.median(bares):.1f} fps, whole live "
-          f"loop {np.median(lives):.1f} fps (medians of {repeats} runs); ratio {ratio:.2f}, pairs "
-          f"{', '.join(f'{r:.2f}' for r in ratios)} "
+    print(f"1. rate into {sink_name} (load {before} before, {load()} after): bare pose loop "
+          f"{np.median(bares):.1f} fps, whole live loop {np.median(lives):.1f} fps (medians of "
+          f"{repeats} runs); ratio {ratio:.2f}, pairs {', '.join(f'{r:.2f}' for r in ratios)} "
           f"({'meets' if ratio >= RATE_GOAL else 'MISSES'} the {RATE_GOAL} goal)")
     print(f"   for reference, read + detect in one thread: {np.median(simples):.1f} fps "
           f"(the live loop does {np.median(lives) / np.median(simples):.2f} times that)")
+    print(f"   CPU, live loop: {cpu_line(live_cpu, len(frames))}")
+    print(f"   CPU, bare loop: {cpu_line(bare_cpu, len(frames))}")
+    if waits:
+        print("   the loop waited for the encoder (no frame is dropped: it waits): "
+              + ", ".join(f"{n} of {len(frames)} frames, {s:.2f} s" for n, s in waits))
     return ratio >= RATE_GOAL
+
+
+def check_video(path: Path, frames: int) -> None:
+    """Say whether the last session's video holds every frame, at 30 fps."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        decoded = sum(1 for _ in container.decode(stream))
+        seconds = float(stream.duration * stream.time_base) if stream.duration else float("nan")
+    print(f"   the last run's video: {decoded} frames of {frames}, {seconds:.2f} s "
+          f"({frames / 30.0:.2f} s expected), {path.stat().st_size / 1e6:.1f} MB")
 
 
 def cost(exercise, frames: list[Frame]) -> bool:
