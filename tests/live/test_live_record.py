@@ -3,12 +3,16 @@ a real sample clip through the real pose model, then drops a frame, stalls or en
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from test_live_display import xvfb_display  # noqa: F401 - the virtual display fixture
 
 import coach.cli.record as record_cli
 from coach.cli import main
@@ -196,3 +200,39 @@ def test_record_from_a_camera_without_a_display_asks_for_headless(tmp_path, samp
         "coach: error: no display: the DISPLAY environment variable is not set; use "
         "--headless to record without a preview, or run where a screen is attached"]
     assert camera.opened == 0, "the display is checked before the camera is opened"
+
+
+_RECORD_WITH_PREVIEW = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+import coach.cli.record as record_cli
+from coach.cli import main
+from coach.live.window import Window
+from test_live_record import ClipCamera
+shown = []
+real_show = Window.show
+def show(window, rgb):
+    shown.append(rgb.shape)
+    return real_show(window, rgb)
+Window.show = show
+record_cli.open_source = ClipCamera(Path({clip!r}), "end", fault_at=65).open
+code = main(["record", "my-squat", "--source", "0", "--countdown", "1", "--duration", "4",
+             "--library", {library!r}, "--tradition", "rehabilitation",
+             "--description", "A squat."])
+print("frames shown", len(shown), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def test_record_from_a_camera_shows_the_preview_window(tmp_path, sample_path, xvfb_display):  # noqa: F811
+    script = _RECORD_WITH_PREVIEW.format(tests=str(Path(__file__).parent),
+                                         clip=str(sample_path("squats")),
+                                         library=str(tmp_path / "lib"))
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "DISPLAY": xvfb_display})
+    assert run.returncode == 0, run.stderr
+    shown = int(run.stderr.strip().splitlines()[-1].split()[-1])
+    assert shown >= 25  # the setup check, the countdown and 4 s of recording, at 5 fps
+    take = tmp_path / "lib" / "my-squat" / "takes" / "take-001.npz"
+    assert f"saved take {take} " in run.stdout
