@@ -3,10 +3,14 @@ beside the person, from the reference's own camera view, so a beginner can see w
 
 ``FollowAlong`` holds the reference's pixel positions (computed once) and draws any of its
 frames fitted into a box; the figure keeps one scale for the whole movement, so it moves the
-way the instructor moved instead of being re-fitted frame by frame.
+way the instructor moved instead of being re-fitted frame by frame. When the instructor kept
+the take's video (``coach.library.take_video``), the panel shows the video instead of the
+figure, at the same moment of the movement.
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -28,14 +32,29 @@ PANEL_HEIGHT_SHARE = 0.42
 _LIMBS = np.array([(a, b) for a, b, region in SEGMENTS if region != "spine"])
 
 
+class PanelVideo(Protocol):
+    """Pictures of the reference movement, one per frame of its pose (see
+    ``coach.library.take_video.TakeVideo``)."""
+
+    def frame(self, index: int) -> np.ndarray | None:
+        """The (H, W, 3) RGB picture of frame ``index``, or None when there is none."""
+        ...
+
+
 class FollowAlong:
     """The reference movement ``pose`` (R frames, image landmarks in its own view), drawn one
     frame at a time in a panel.
 
     mirror: draw it flipped left to right (when the person's picture is shown as a mirror).
+    video: the take's own video, one picture per frame of ``pose``, shown instead of the
+        figure (the figure is drawn for a frame it has no picture for); None: the figure.
     """
 
-    def __init__(self, pose: PoseSequence, mirror: bool = False) -> None:
+    def __init__(self, pose: PoseSequence, mirror: bool = False,
+                 video: PanelVideo | None = None) -> None:
+        self.mirror = mirror
+        self.video = video
+        self._fitted: tuple[int, tuple[int, int], np.ndarray] | None = None
         width, height = pose.image_size or (1, 1)
         xy = pose.image_xyz[:, :, :2] * np.array([width, height], dtype=np.float64)
         if mirror:
@@ -90,16 +109,20 @@ class FollowAlong:
         _, text_h, depth = text_size(caption, font_scale, 1)
         pad = int(6 * s)
         put_text(scene, caption, (x0 + pad, y0 + pad + text_h), font_scale, WHITE, 1)
+        i = min(max(int(index), 0), len(self) - 1)
+        below_caption = y0 + pad + text_h + depth + pad
+        if self.video is not None and self._paste_video(
+                scene, i, x0 + pad, below_caption, x1 - x0 - 2 * pad, y1 - below_caption - pad):
+            return scene
         thickness = max(2, int(round(3 * s)))
         edge = pad + 3 * thickness  # room for the head circle and the line ends
-        top = y0 + pad + text_h + depth + edge
+        top = below_caption - pad + edge
         inner_w, inner_h = x1 - x0 - 2 * edge, y1 - top - edge
         if inner_w < 4 or inner_h < 4:
             return scene
         scale = min(inner_w / self._span[0], inner_h / self._span[1])
         offset = np.array([x0 + edge + (inner_w - self._span[0] * scale) / 2,
                            top + (inner_h - self._span[1] * scale) / 2])
-        i = min(max(int(index), 0), len(self) - 1)
         usable = self.usable[i]
         points = (self.points[i] - self._low) * scale + offset
         local = np.round(np.nan_to_num(points, nan=-1.0)).astype(np.int32)
@@ -122,3 +145,19 @@ class FollowAlong:
             cv2.circle(scene, tuple(int(v) for v in local[joint]), thickness, LIMB_COLOUR, -1,
                        cv2.LINE_AA)
         return scene
+
+    def _paste_video(self, scene: np.ndarray, index: int, x: int, y: int, width: int,
+                     height: int) -> bool:
+        """Paste the video's picture of frame ``index`` fitted into the ``width`` x
+        ``height`` box at (x, y), centred; False when the video has no picture for it."""
+        picture = self.video.frame(index)  # type: ignore[union-attr]
+        if picture is None or width < 4 or height < 4:
+            return False
+        scale = min(width / picture.shape[1], height / picture.shape[0])
+        size = (max(1, int(picture.shape[1] * scale)), max(1, int(picture.shape[0] * scale)))
+        if self._fitted is None or self._fitted[:2] != (index, size):
+            fitted = cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
+            self._fitted = index, size, cv2.flip(fitted, 1) if self.mirror else fitted
+        left, top = x + (width - size[0]) // 2, y + (height - size[1]) // 2
+        scene[top:top + size[1], left:left + size[0]] = self._fitted[2]
+        return True
