@@ -120,7 +120,7 @@ def _sides(joint: str, region: str, sign: str, description: str, weight: float,
     """The left and right feature of a joint angle (mirror twins of each other)."""
     specs = []
     for side, other in (("left", "right"), ("right", "left")):
-        lms = tuple(L[f"{side.upper()}_{p}"] for p in landmarks)
+        lms = tuple(Landmark[f"{side.upper()}_{p}"] for p in landmarks)
         specs.append(_spec(f"{side}_{joint}_deg", region, sign, f"{description}, {side} side",
                            False, _BOTH, weight, f"{other}_{joint}_deg", 1.0, lms))
     return specs[0], specs[1]
@@ -346,7 +346,9 @@ class UpWindow:
 
     def reset(self) -> None:
         """Forget the frames and the fixed vertical (a new session)."""
-        self._frames: list[FramePose] = []
+        self._world: list[np.ndarray] = []
+        self._visibility: list[np.ndarray] = []
+        self._times_ms: list[float] = []
         #: The vertical (3,) once fixed, else None.
         self.fixed: np.ndarray | None = None
 
@@ -354,13 +356,16 @@ class UpWindow:
         """The vertical (3,) with ``pose`` (which must have world landmarks) taken in."""
         if self.fixed is not None:
             return self.fixed
-        self._frames.append(pose)
-        frames = self._frames
-        up = estimate_up(np.stack([f.world_xyz for f in frames]),
-                         np.stack([f.visibility for f in frames]),
-                         np.array([f.timestamp_ms for f in frames]))
-        if frames[-1].timestamp_ms - frames[0].timestamp_ms >= UP_WINDOW_S * 1000.0:
-            self.fixed, self._frames = up, []
+        if pose.world_xyz is None:
+            raise ValueError("pose: world landmarks are needed to estimate the vertical")
+        self._world.append(pose.world_xyz)
+        self._visibility.append(pose.visibility)
+        self._times_ms.append(pose.timestamp_ms)
+        up = estimate_up(np.stack(self._world), np.stack(self._visibility),
+                         np.array(self._times_ms))
+        if self._times_ms[-1] - self._times_ms[0] >= UP_WINDOW_S * 1000.0:
+            self.fixed = up
+            self._world, self._visibility, self._times_ms = [], [], []
         return up
 
 
@@ -398,7 +403,7 @@ def whole_body_mirrored(seq: PoseSequence, params: ScoringParams = DEFAULT_PARAM
                         ) -> np.ndarray:
     """(T,) bool: frames detected facing the wrong way as a whole (what ``compute_features``
     drops); all False without world landmarks."""
-    if not seq.has_world or not len(seq):
+    if seq.world_xyz is None or not len(seq):
         return np.zeros(len(seq), dtype=bool)
     world = finite_points(seq.world_xyz)
     up = unit(np.asarray(estimate_up(world, seq.visibility, seq.timestamps_ms),
@@ -415,7 +420,7 @@ def compute_features(seq: PoseSequence, up: np.ndarray | None = None,
     estimated from the still start. Mirrored frames become NaN when ``drop_mirrored``.
     """
     ts = seq.timestamps_ms
-    if seq.has_world:
+    if seq.world_xyz is not None:
         names = feature_names("world")
         world = finite_points(seq.world_xyz)
         if up is None:

@@ -218,9 +218,8 @@ def facing_deg(world_xyz: np.ndarray, up: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(dot(fwd, e2), dot(fwd, e1)))
 
 
-def heading_change_deg(before: np.ndarray | float, after: np.ndarray | float
-                       ) -> np.ndarray | float:
-    """Absolute change between headings in degrees (0-180), the short way round."""
+def heading_change_deg(before: np.ndarray | float, after: np.ndarray | float) -> np.ndarray:
+    """Absolute change (...,) between headings in degrees (0-180), the short way round."""
     return np.abs((np.asarray(after) - before + 180.0) % 360.0 - 180.0)
 
 

@@ -67,12 +67,11 @@ class PersonFollower:
         """Index into ``candidates`` ((33, 3) each) of the followed person, or None if absent."""
         if not candidates:
             return None
-        lost = (self._last_points is None
-                or timestamp_ms - self._last_seen_ms > LOST_AFTER_MS)
-        if lost:
+        last = self._last_points
+        if last is None or timestamp_ms - self._last_seen_ms > LOST_AFTER_MS:
             index = start_choice(candidates, self.aspect)
         else:
-            distances = [torso_distance(self._last_points, c, self.aspect) for c in candidates]
+            distances = [torso_distance(last, c, self.aspect) for c in candidates]
             index = int(np.argmin(distances))
             if distances[index] > MAX_JUMP_TORSO_LENGTHS:
                 return None

@@ -200,12 +200,12 @@ def check_quality(seq: PoseSequence, expected_view: str | None = None) -> TakeQu
         visibility[part] = float(np.median(seen)) if len(xy) else 0.0
     in_frame = float(whole_body_in_frame(seq)[present].mean()) if len(xy) else 0.0
     if len(xy) and in_frame < MIN_IN_FRAME_FRACTION:
-        worst = max(out_of_frame, key=out_of_frame.get)
+        worst = max(out_of_frame, key=lambda part: out_of_frame[part])
         problems.append(f"the whole body is in the picture in only {in_frame:.0%} of the frames: "
                         f"the {worst} leave it in {out_of_frame[worst]:.0%} (step back or turn "
                         "the camera so head to feet fit)")
     if len(xy):
-        worst = min(visibility, key=visibility.get)
+        worst = min(visibility, key=lambda part: visibility[part])
         if visibility[worst] < SEEN_VISIBILITY:
             problems.append(f"the {worst} are hard to see (median visibility "
                             f"{visibility[worst]:.2f}, at least {SEEN_VISIBILITY} needed): "
