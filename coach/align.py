@@ -32,7 +32,7 @@ the session has run (``bench/align_speed.py`` checks the tenth minute against th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from dtaidistance import dtw, dtw_ndim
@@ -75,6 +75,13 @@ class ReferenceModel:
     mean: np.ndarray
     spread: np.ndarray
     weights: np.ndarray
+    # Right-hand factors of the separable cost, each (F, R), and the weights as float (F,);
+    # derived from the three above in __post_init__.
+    _q: np.ndarray = field(init=False, repr=False, compare=False)
+    _inv: np.ndarray = field(init=False, repr=False, compare=False)
+    _r_inv: np.ndarray = field(init=False, repr=False, compare=False)
+    _r2_inv: np.ndarray = field(init=False, repr=False, compare=False)
+    _w: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         r = np.asarray(self.mean, dtype=np.float64)
@@ -86,7 +93,6 @@ class ReferenceModel:
         known = np.isfinite(r) & np.isfinite(s) & (s > 0)
         inv_s2 = np.where(known, 1.0 / np.where(known, s, 1.0) ** 2, 0.0)
         r0 = np.where(known, r, 0.0)
-        # Right-hand factors of the separable cost, each (F, R).
         object.__setattr__(self, "_q", known.astype(np.float64).T.copy())
         object.__setattr__(self, "_inv", inv_s2.T.copy())
         object.__setattr__(self, "_r_inv", (r0 * inv_s2).T.copy())

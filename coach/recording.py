@@ -33,7 +33,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
@@ -120,7 +120,9 @@ def recording_bytes(seq: PoseSequence, fmt: str = "npz") -> bytes:
     if fmt != "npz":
         raise ValueError(f"format: expected 'npz' or 'json', got {fmt!r}")
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **{k: np.asarray(v) for k, v in fields.items()})
+    # allow_pickle is numpy's default, named so that no field can be taken for it.
+    np.savez_compressed(buffer, allow_pickle=True,
+                        **{k: np.asarray(v) for k, v in fields.items()})
     return buffer.getvalue()
 
 
@@ -132,6 +134,16 @@ def save_recording(seq: PoseSequence, path: str | Path, fmt: str | None = None) 
     with atomic_write(path) as handle:
         handle.write(data)
     return path
+
+
+@overload
+def _array(fields: dict[str, Any], key: str, where: str, shape: tuple[int | None, ...],
+           required: Literal[True] = True) -> np.ndarray: ...
+
+
+@overload
+def _array(fields: dict[str, Any], key: str, where: str, shape: tuple[int | None, ...],
+           required: Literal[False]) -> np.ndarray | None: ...
 
 
 def _array(fields: dict[str, Any], key: str, where: str, shape: tuple[int | None, ...],
@@ -216,8 +228,8 @@ def sequence_from_fields(fields: dict[str, Any], where: str) -> PoseSequence:
     if np.any(~np.isfinite(visibility)) or visibility.min() < 0 or visibility.max() > 1:
         raise RecordingError(f"{where}: visibility must lie in [0, 1]")
     try:
-        fps = float(fields.get("fps"))
-    except (TypeError, ValueError, OverflowError):
+        fps = float(fields["fps"])
+    except (KeyError, TypeError, ValueError, OverflowError):
         raise RecordingError(f"{where}: field 'fps' is not a number") from None
     if not (math.isfinite(fps) and 0 < fps <= 1000):
         raise RecordingError(f"{where}: fps {fps} is not a plausible frame rate")
@@ -233,7 +245,8 @@ def sequence_from_fields(fields: dict[str, Any], where: str) -> PoseSequence:
         image_xyz=image, visibility=visibility, world_xyz=world, timestamps_ms=times, fps=fps,
         source=where,
         image_size=None if size is None else (int(size[0]), int(size[1])),
-        people_seen=None if people is None else people.astype(np.int64),
+        # A recording without the counts had one person in view in every frame.
+        people_seen=np.ones(n, dtype=np.int64) if people is None else people.astype(np.int64),
     )
 
 

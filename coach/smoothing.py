@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -50,37 +51,44 @@ def _alpha(cutoff_hz: np.ndarray | float, dt_s: float) -> np.ndarray | float:
     return 1.0 / (1.0 + tau / dt_s)
 
 
+class _FilterState(NamedTuple):
+    """The last filtered value, its filtered speed (units per second) and its time."""
+
+    x: np.ndarray
+    dx: np.ndarray
+    t_ms: float
+
+
 class OneEuroFilter:
     """One Euro filter over an array of any fixed shape; NaN entries restart independently."""
 
     def __init__(self, params: OneEuroParams = ONE_EURO) -> None:
         self.params = params
-        self._x: np.ndarray | None = None
-        self._dx: np.ndarray | None = None
-        self._t_ms: float | None = None
+        self._state: _FilterState | None = None
 
     def reset(self) -> None:
         """Forget the past."""
-        self._x = self._dx = self._t_ms = None
+        self._state = None
 
     def __call__(self, x: np.ndarray, t_ms: float) -> np.ndarray:
         """The filtered value of ``x`` observed at time ``t_ms``."""
         x = np.asarray(x, dtype=np.float64)
-        dt = 0.0 if self._t_ms is None else (t_ms - self._t_ms) / 1000.0
+        last = self._state
+        dt = 0.0 if last is None else (t_ms - last.t_ms) / 1000.0
         # Restart on the first frame, on time going back, and on a step too small to divide
         # by (times a denormal apart) or too large to be a step (not finite).
-        if self._x is None or not MIN_STEP_S <= dt < math.inf:
-            self._x, self._dx, self._t_ms = x.copy(), np.zeros_like(x), t_ms
+        if last is None or not MIN_STEP_S <= dt < math.inf:
+            self._state = _FilterState(x.copy(), np.zeros_like(x), t_ms)
             return x.copy()
         p = self.params
-        fresh = np.isfinite(x) & ~np.isfinite(self._x)
-        dx = (x - self._x) / dt
+        fresh = np.isfinite(x) & ~np.isfinite(last.x)
+        dx = (x - last.x) / dt
         a_d = _alpha(p.d_cutoff_hz, dt)
-        dx_hat = np.where(fresh, 0.0, a_d * dx + (1.0 - a_d) * self._dx)
+        dx_hat = np.where(fresh, 0.0, a_d * dx + (1.0 - a_d) * last.dx)
         a = _alpha(p.min_cutoff_hz + p.beta * np.abs(dx_hat), dt)
-        x_hat = np.where(fresh, x, a * x + (1.0 - a) * self._x)
+        x_hat = np.where(fresh, x, a * x + (1.0 - a) * last.x)
         x_hat = np.where(np.isfinite(x), x_hat, np.nan)
-        self._x, self._dx, self._t_ms = x_hat, np.where(np.isfinite(dx_hat), dx_hat, 0.0), t_ms
+        self._state = _FilterState(x_hat, np.where(np.isfinite(dx_hat), dx_hat, 0.0), t_ms)
         return x_hat.copy()
 
 

@@ -59,9 +59,10 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
         frames: Iterator[Frame] = _canvas_frames(seq, only)
         fps = seq.fps
     else:
-        from coach.sources import open_source
+        from coach.sources import CameraSource, open_source
 
         source = open_source(path, decode_threads=BATCH_DECODE_THREADS)
+        assert not isinstance(source, CameraSource), "a path opens as a video or image folder"
         frames, fps = (iter(source) if only is None else source.frames_at(only)), source.fps
     thumbs: dict[float, bytes] = {}
     times, scores = summary["timeline"]["t_ms"], summary["timeline"]["score"]

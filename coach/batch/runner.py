@@ -187,12 +187,7 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
                           scratch_dir=None if scratch is None else str(scratch))
     fresh: dict[str, dict[str, Any]] = {}
     try:
-        if not todo:
-            outcomes: Generator[Outcome, None, None] = (o for o in ())
-        elif options.engine == "ray":
-            outcomes = run_ray(todo, config, workers, options.address, listen)
-        else:
-            outcomes = run_pool(todo, config, workers or 1, listen)
+        outcomes = _outcomes(todo, config, workers, options, listen)
         with contextlib.closing(outcomes):  # stops the workers before their folder goes
             for outcome in outcomes:
                 fresh[outcome.result["key"]] = _store(store, outcome, todo)
@@ -209,6 +204,18 @@ def run_batch(options: BatchOptions, listener: Listener | None = None) -> BatchS
         else:
             results.append(item)
     return _write_summary(results, options, refs, store, len(fresh), len(done))
+
+
+def _outcomes(todo: list[Job], config: WorkerConfig, workers: int | None,
+              options: BatchOptions, listen: Listener) -> Generator[Outcome, None, None]:
+    """The outcomes of ``todo`` from the chosen engine, as they finish; closing this stops the
+    engine's workers."""
+    if not todo:
+        return
+    if options.engine == "ray":
+        yield from run_ray(todo, config, workers, options.address, listen)
+    else:
+        yield from run_pool(todo, config, workers or 1, listen)
 
 
 def _stale(result: dict[str, Any], options: BatchOptions) -> bool:
@@ -237,7 +244,7 @@ def _write_summary(results: list[dict[str, Any]], options: BatchOptions, refs: R
     rows = []
     for index, result in enumerate(results):
         key = result.get("key")
-        stored = bool(key) and store.result_path(key).is_file()
+        stored = isinstance(key, str) and bool(key) and store.result_path(key).is_file()
         try:
             rows.append(summary_row(result, f"{RESULTS_DIR}/{key}.json" if stored else ""))
             check_reportable(result)

@@ -125,9 +125,10 @@ def template_from_takes(takes: Sequence[PoseSequence], name: str,
         raise TakeError(f"exercise '{name}': no takes to build a reference from")
     if len(takes) == 1:
         names = feature_names("world" if takes[0].has_world else "image")
-        return template_from_sequence(
-            takes[0], name, weights=_overrides(names, meta and meta.weights) or None,
-            tolerances=_overrides(names, meta and meta.tolerances) or None, params=params)
+        weight_overrides = _overrides(names, None if meta is None else meta.weights)
+        tolerance_overrides = _overrides(names, None if meta is None else meta.tolerances)
+        return template_from_sequence(takes[0], name, weights=weight_overrides or None,
+                                      tolerances=tolerance_overrides or None, params=params)
     return average_takes(takes, name, meta, params).template
 
 
@@ -143,9 +144,10 @@ def average_takes(takes: Sequence[PoseSequence], name: str,
         raise TakeError(f"exercise '{name}': takes mix world and image-only landmarks; "
                         "record every take the same way")
     names = singles[0].feature_names
-    weights = default_weights(names, _overrides(names, meta and meta.weights))
-    tolerances = default_spread(names, 1, _overrides(names, meta and meta.tolerances),
-                                params)[0]
+    weight_overrides = _overrides(names, None if meta is None else meta.weights)
+    tolerance_overrides = _overrides(names, None if meta is None else meta.tolerances)
+    weights = default_weights(names, weight_overrides)
+    tolerances = default_spread(names, 1, tolerance_overrides, params)[0]
     filled = [fill_gaps(t.mean) for t in singles]
     usable = np.all([np.isfinite(v).all(axis=0) for v in filled], axis=0) & (weights > 0)
     if not usable.any():

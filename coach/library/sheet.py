@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,6 +22,11 @@ from coach.library.errors import LibraryError
 from coach.library.store import Exercise
 from coach.overlay.skeleton import spine_points
 from coach.pose import PoseSequence
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.gridspec import SubplotSpec
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +57,7 @@ def key_moments(pose: PoseSequence, count: int = KEY_POSES) -> np.ndarray:
     return np.unique(present[np.searchsorted(ts, wanted).clip(0, present.size - 1)])
 
 
-def draw_stick_figure(ax: object, points_xy: np.ndarray, visibility: np.ndarray,
+def draw_stick_figure(ax: Axes, points_xy: np.ndarray, visibility: np.ndarray,
                       min_visibility: float = 0.3) -> None:
     """Draw one pose (33, 2) on a matplotlib axes: segments by region, the spine in bold."""
     seen = (visibility >= min_visibility) & np.isfinite(points_xy).all(axis=1)
@@ -62,10 +68,10 @@ def draw_stick_figure(ax: object, points_xy: np.ndarray, visibility: np.ndarray,
     spine = spine_points(points_xy)
     if np.isfinite(spine).all():
         ax.plot(*spine.T, color=REGION_COLOURS["spine"], lw=4, solid_capstyle="round")
-    ax.scatter(*points_xy[seen].T, s=6, color="#333333", zorder=3)
+    ax.scatter(points_xy[seen, 0], points_xy[seen, 1], s=6, color="#333333", zorder=3)
 
 
-def _pose_strip(fig: object, grid: object, pose: PoseSequence, title: str) -> np.ndarray:
+def _pose_strip(fig: Figure, grid: SubplotSpec, pose: PoseSequence, title: str) -> np.ndarray:
     """Fill one grid row with key poses; returns the chosen frame indices."""
     idx = key_moments(pose)
     pts = _image_points(pose)
@@ -88,7 +94,7 @@ def _pose_strip(fig: object, grid: object, pose: PoseSequence, title: str) -> np
     return idx
 
 
-def _feature_curves(fig: object, grid: object, exercise: Exercise) -> None:
+def _feature_curves(fig: Figure, grid: SubplotSpec, exercise: Exercise) -> None:
     template = exercise.template()
     order = np.argsort(-template.weights, kind="stable")
     known = [i for i in order if np.isfinite(template.mean[:, i]).any()][:CURVES]
@@ -113,8 +119,9 @@ def _feature_curves(fig: object, grid: object, exercise: Exercise) -> None:
             ax.legend(fontsize=7, loc="best")
 
 
-def _targets_chart(fig: object, grid: object, exercise: Exercise) -> None:
+def _targets_chart(fig: Figure, grid: SubplotSpec, exercise: Exercise) -> None:
     hold = exercise.meta.hold
+    assert hold is not None, "a held posture's metadata has its hold"
     names = list(hold.targets)
     ax = fig.add_subplot(grid)
     y = np.arange(len(names))[::-1]
