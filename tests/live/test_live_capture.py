@@ -117,9 +117,8 @@ def test_camera_that_opens_but_gives_nothing_is_given_up(sample_path):
     started = time.monotonic()
     with FrameCapture(opener, live=True, retry_interval_s=0.05,
                       give_up_after_s=0.5) as capture:
-        frames, states = _drain(capture)
+        frames, _ = _drain(capture)
     assert len(frames) == 5
-    assert "reconnecting" in states
     assert time.monotonic() - started < 10.0
     status = capture.status
     assert status.state == "ended" and status.failed
