@@ -21,5 +21,14 @@ class RecordingError(InputError):
     """A landmark recording on disk is malformed or from an unknown format version."""
 
 
-class NotEnoughPoseError(CoachError):
-    """A sequence holds too few frames with a visible person to be scored."""
+class NotJudgedError(CoachError):
+    """An attempt the scorer refuses to judge: a score would say more than it knows."""
+
+
+class NotEnoughPoseError(NotJudgedError):
+    """A sequence holds too few frames with a visible person (or too short a stretch of
+    movement) to be scored."""
+
+
+class NoClearMatchError(NotJudgedError):
+    """With ``--exercise auto``, the movement is far from every exercise of the library."""

@@ -5,7 +5,8 @@ mirrored-frame check on the raw frame (a facing jump above ``ScoringParams.mirro
 from the last accepted frame; a new facing that lasts ``MIRROR_ACCEPT_MS`` is accepted as a
 real turn) -> One Euro smoothing -> features of the frame (world plane when the frame has
 world landmarks and the scorer compares in 3D, else image plane). "Up" is estimated from the
-first ``UP_WINDOW_S`` seconds with a person (the setup and countdown) as for files, then fixed.
+first ``coach.geometry.UP_WINDOW_S`` seconds with a person (the setup and countdown) as for
+files, then fixed.
 Every frame with a person is also kept (``PoseRecorder``: float32, about 0.9 kB per frame, up
 to an hour) for the session's landmark recording.
 
@@ -29,14 +30,8 @@ import numpy as np
 from coach.align import OnlineAligner, ReferenceModel
 from coach.cues import Cue, CueScheduler, cues_for_deviation
 from coach.errors import NotEnoughPoseError
-from coach.features import (
-    UpWindow,
-    facing_deg,
-    feature_names,
-    finite_points,
-    frame_features,
-    heading_change_deg,
-)
+from coach.features import UpWindow, feature_names, finite_points, frame_features
+from coach.geometry import facing_deg, heading_change_deg
 from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence

@@ -92,9 +92,9 @@ def _whole(value: float | None) -> str:
 
 def read_only(arr: np.ndarray, dtype: type = np.float64) -> np.ndarray:
     """A read-only copy of ``arr`` as ``dtype``."""
-    out = np.array(arr, dtype=dtype, copy=True)
-    out.setflags(write=False)
-    return out
+    copy: np.ndarray = np.array(arr, dtype=dtype, copy=True)
+    copy.setflags(write=False)
+    return copy
 
 
 @dataclass(frozen=True)

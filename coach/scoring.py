@@ -52,13 +52,8 @@ import numpy as np
 from coach.align import DEFAULT_BAND, OnlineAligner, ReferenceModel, align
 from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation, order_cues
 from coach.errors import InputError, NotEnoughPoseError
-from coach.features import (
-    SPECS,
-    estimate_up,
-    facing_deg,
-    finite_points,
-    heading_change_deg,
-)
+from coach.features import SPECS, finite_points
+from coach.geometry import estimate_up, facing_deg, heading_change_deg
 from coach.landmarks import NUM_LANDMARKS, REGIONS
 from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
@@ -111,19 +106,23 @@ def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray],
         region_score[r], region_weight[r] = feature_score(rms, params.score_softness), den
     scores = np.stack([region_score[r] for r in masks], axis=1)
     weights = np.stack([region_weight[r] for r in masks], axis=1)
-    return region_score, region_weight, np.asarray(weighted_mean(scores, weights, axis=1))
+    return region_score, region_weight, row_means(scores, weights)
 
 
-def weighted_mean(values: np.ndarray, weights: np.ndarray, axis: int | None = None
-                  ) -> np.ndarray | float:
-    """Mean of ``values`` weighted by ``weights``, ignoring NaN; NaN where no weight."""
+def row_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(T,) mean of each row of ``values`` (T, K) weighted by ``weights`` (T, K), ignoring
+    NaN; NaN where a row has no weight."""
     ok = np.isfinite(values) & (weights > 0)
     w = np.where(ok, weights, 0.0)
-    num = np.sum(np.where(ok, values, 0.0) * w, axis=axis)
-    den = np.sum(w, axis=axis)
+    num = np.sum(np.where(ok, values, 0.0) * w, axis=1)
+    den = np.sum(w, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / den, np.nan) if axis is not None else (
-            float(num / den) if den > 0 else float("nan"))
+        return np.where(den > 0, num / den, np.nan)
+
+
+def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
+    """Mean of ``values`` (N,) weighted by ``weights`` (N,), ignoring NaN; NaN without weight."""
+    return float(row_means(np.asarray(values)[None], np.asarray(weights)[None])[0])
 
 
 def tempo_words(ratio: float, params: ScoringParams = DEFAULT_PARAMS) -> str:
@@ -248,14 +247,14 @@ def view_difference_deg(attempt: PoseSequence, up: np.ndarray | None, template: 
                         params: ScoringParams = DEFAULT_PARAMS) -> float:
     """How far round the person the attempt's camera stands from the reference's (degrees,
     0-180), from the facing directions at their starts; 0 when unknown (image plane)."""
-    if up is None or attempt.world_xyz is None or template.pose.world_xyz is None:
-        return 0.0
     pose = template.pose
-    ref_up = estimate_up(finite_points(pose.world_xyz), pose.visibility, pose.timestamps_ms)
+    if up is None or attempt.world_xyz is None or pose.world_xyz is None:
+        return 0.0
+    ref_world = finite_points(pose.world_xyz)
+    ref_up = estimate_up(ref_world, pose.visibility, pose.timestamps_ms)
     a = _heading_deg(finite_points(attempt.world_xyz), up, attempt.timestamps_ms,
                      params.start_window_s)
-    r = _heading_deg(finite_points(pose.world_xyz), ref_up, pose.timestamps_ms,
-                     params.start_window_s)
+    r = _heading_deg(ref_world, ref_up, pose.timestamps_ms, params.start_window_s)
     diff = float(heading_change_deg(a, r))
     return diff if np.isfinite(diff) else 0.0
 

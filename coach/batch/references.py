@@ -57,6 +57,31 @@ def exercise_version(exercise: Exercise, metadata: bytes) -> str:
     return digest.hexdigest()[:16]
 
 
+#: With ``--exercise auto``, a best match less than this many points ahead of the next best is
+#: a close call: the movement may be none of the references.
+CLOSE_CALL_POINTS = 10.0
+#: With ``--exercise auto``, an input is not judged when its best match scores under
+#: ``FAR_SCORE``, or is a close call scoring under ``CLEAR_SCORE``: it is far from every
+#: exercise of the library, and any score would be one for a movement the person did not do.
+#: Set on the sample clips: movements the library holds score 73-84 from other cameras and
+#: lead by 30-40 points; a dance scores 67 and leads by 2, a sports clip 57 (lead 9).
+FAR_SCORE, CLEAR_SCORE = 60.0, 70.0
+
+
+def unmatched_reason(ranked: list[tuple[str, float]]) -> str | None:
+    """Why the best of ``ranked`` ((exercise, overall) pairs, best first) is not a match, or
+    None when it is one (see ``FAR_SCORE``)."""
+    best, score = ranked[0]
+    margin = score - ranked[1][1] if len(ranked) > 1 else None
+    if score < FAR_SCORE:
+        return (f"far from every exercise of the library (best: '{best}' {score:.0f}/100, "
+                f"under {FAR_SCORE:.0f}), not judged")
+    if margin is not None and margin < CLOSE_CALL_POINTS and score < CLEAR_SCORE:
+        return (f"matches no exercise of the library clearly (best: '{best}' {score:.0f}/100, "
+                f"{margin:.0f} points ahead of '{ranked[1][0]}'), not judged")
+    return None
+
+
 def _pack(exercise: Exercise) -> dict[str, bytes]:
     files = [exercise.folder / METADATA_FILE, *exercise.take_paths]
     return {p.relative_to(exercise.folder).as_posix(): p.read_bytes() for p in files}

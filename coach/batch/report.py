@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 
 from coach.atomic import atomic_write
+from coach.batch.references import CLOSE_CALL_POINTS
 from coach.batch.report_template import REPORT_TEMPLATE
 from coach.landmarks import REGIONS
 from coach.text import printable
@@ -27,10 +28,6 @@ REPORT_HTML = "report.html"
 CSV_COLUMNS = ("input", "status", "exercise", "overall", "margin", "close_call", *REGIONS,
                "tempo", "main_cue", "frames_scored", "frames_with_person", "duration_s",
                "error", "warning", "result")
-#: With ``--exercise auto``, a best match less than this many points ahead of the next best is
-#: a close call: the movement may be none of the references. On the sample clips, movements the
-#: library holds lead by 17-40 points, movements it lacks (a dance, a sports clip) by 2-5.
-CLOSE_CALL_POINTS = 10.0
 #: A timeline is broken where frames are missing for more than this many typical frame steps.
 GAP_STEPS = 3.0
 #: Size of the timeline drawing, in SVG user units.
@@ -204,7 +201,8 @@ def write_report_html(results: Sequence[Mapping[str, Any]], rows: Sequence[Mappi
     html = env.from_string(REPORT_TEMPLATE).render(
         title=title, settings=settings, regions=REGIONS,
         entries=entries, scored=[e for e in entries if e["result"]["status"] == "ok"],
-        failed=[e for e in entries if e["result"]["status"] != "ok"],
+        not_judged=[e for e in entries if e["result"]["status"] == "not_judged"],
+        failed=[e for e in entries if e["result"]["status"] == "error"],
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
     with atomic_write(path, "w") as handle:

@@ -31,6 +31,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
          font-weight: 600; }
 .badge.ok { background: #dcf1e2; color: #1c7c3a; }
 .badge.error { background: #fbe0de; color: #b3261e; }
+.badge.not_judged { background: #fdf0d5; color: #8a5a00; }
 .badge.warn { background: #fdf0d2; color: #8a5a00; }
 p.warn { color: #8a5a00; }
 td.cue { min-width: 180px; }
@@ -74,7 +75,8 @@ a { color: #2c6fad; }
 <main>
 <p class="counts"><span>{{ entries|length }} inputs</span>
 <span class="good">{{ scored|length }} scored</span>
-<span class="{{ 'poor' if failed else 'none' }}">{{ failed|length }} failed</span></p>
+{% if not_judged %}<span class="fair">{{ not_judged|length }} not judged</span>
+{% endif %}<span class="{{ 'poor' if failed else 'none' }}">{{ failed|length }} failed</span></p>
 <div class="scroll">
 <table id="summary">
 <thead><tr>
@@ -88,7 +90,7 @@ a { color: #2c6fad; }
 {% for e in entries %}
 <tr>
 <td><a href="#{{ e.anchor }}">{{ e.name }}</a></td>
-<td><span class="badge {{ e.result.status }}">{{ e.result.status }}</span>{% if e.row.warning %} <span class="badge warn" title="{{ e.row.warning }}">warning</span>{% endif %}</td>
+<td><span class="badge {{ e.result.status }}">{{ e.result.status|replace("_", " ") }}</span>{% if e.row.warning %} <span class="badge warn" title="{{ e.row.warning }}">warning</span>{% endif %}</td>
 <td class="exercise">{{ e.row.exercise }}{% if e.row.close_call == "yes" %} <span class="badge warn" title="only {{ e.row.margin }} points ahead of the next best: the movement may be none of the references">close call</span>{% endif %}</td>
 <td class="num {{ e.row.overall|score_class }}" data-value="{{ e.row.overall }}">{{ e.row.overall|whole }}</td>
 {% if settings.exercise == "auto" %}<td class="num" data-value="{{ e.row.margin }}">{{ e.row.margin|whole }}</td>{% endif %}
@@ -161,7 +163,7 @@ against <b>{{ e.match.exercise }}</b>
 </div>
 {% endif %}
 {% else %}
-<p class="err"><span class="badge error">error</span> {{ e.result.error.message }}</p>
+<p class="err"><span class="badge {{ e.result.status }}">{{ e.result.status|replace("_", " ") }}</span> {{ e.result.error.message }}</p>
 {% endif %}
 </section>
 {% endfor %}

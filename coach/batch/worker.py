@@ -10,11 +10,14 @@ JSON plus the artefact bytes. The batch's main process stores them; a worker wri
 the batch keeps, so workers may run on other machines.
 
 Any failure of one input (unreadable, truncated, empty, not a video, nobody in it) becomes a
-result with ``status: "error"`` and a one-line message naming the file; the worker goes on.
+result with ``status: "error"`` and a one-line message naming the file; the worker goes on. An
+input the scorer refuses to judge (too little pose or too short to hold the movement; with
+``--exercise auto``, far from every exercise: ``coach.batch.references.unmatched_reason``)
+gets ``status: "not_judged"`` and the reason, never a score.
 
 The result JSON (``RESULT_FORMAT`` in ``coach.batch.jobs``)::
 
-    key, format, status ("ok" | "error"), error {type, message} | null,
+    key, format, status ("ok" | "not_judged" | "error"), error {type, message} | null,
     input {path, name, sha256, size_bytes}, exercise, reference_version, stride,
     max_people (scored inputs: people the model looked for in each frame),
     video {frames_scored, frames_with_person, duration_s, fps, image_size, has_world},
@@ -46,11 +49,11 @@ import numpy as np
 
 from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.batch.jobs import RESULT_FORMAT, Job
-from coach.batch.references import AUTO, ReferenceSet, UnpackedReferences
+from coach.batch.references import AUTO, ReferenceSet, UnpackedReferences, unmatched_reason
 from coach.batch.render import BATCH_DECODE_THREADS, render_input
 from coach.batch.scratch import make_scratch
 from coach.batch.store import THUMBS_DIR, VIDEOS_DIR, Outcome
-from coach.errors import CoachError, InputError
+from coach.errors import CoachError, InputError, NoClearMatchError, NotJudgedError
 from coach.numbers import rounded
 from coach.params import DEFAULT_PARAMS
 from coach.pose import PoseSequence
@@ -256,6 +259,12 @@ class BatchWorker:
         if best is None:
             assert first_error is not None
             raise first_error
+        if refs.exercise == AUTO:
+            ranked = sorted(((c["exercise"], c["overall"]) for c in candidates
+                             if c["overall"] is not None), key=lambda c: -c[1])
+            reason = unmatched_reason(ranked)
+            if reason:
+                raise NoClearMatchError(f"{seq.source}: {reason}")
         return best, candidates
 
 
@@ -283,7 +292,8 @@ def _error_outcome(job: Job, exc: BaseException, staged: Path | None) -> Outcome
     elif job.path not in message and job.name not in message:
         message = f"{job.path}: {message}"
     result = _base_result(job, _NO_REFS)
-    result.update({"status": "error", "error": {"type": type(exc).__name__, "message": message}})
+    status = "not_judged" if isinstance(exc, NotJudgedError) else "error"
+    result.update({"status": status, "error": {"type": type(exc).__name__, "message": message}})
     result.pop("reference_version")
     return Outcome(result, {})
 

@@ -29,7 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "globs) against a reference, or against every reference with --exercise "
                     "auto. Results are kept per input in OUT/results/, so running the same "
                     "batch again scores only what is missing. Writes OUT/summary.csv and "
-                    "OUT/report.html. Exit code 1 when some inputs failed.",
+                    "OUT/report.html. An input the scorer will not judge (too little pose, "
+                    "too short, or with --exercise auto a movement far from every reference) "
+                    "gets no score and the reason. Exit code 1 when some inputs failed.",
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT",
                         help="video, landmark file (.npz/.json, or a UI-PRMD Kinect skeleton "
@@ -79,7 +81,8 @@ class _Progress:
         elif kind == "done":
             self.videos.update(1)
             if value["status"] != "ok":
-                tqdm.write(f"coach: failed: {printable(value['error']['message'])}",
+                what = "not judged" if value["status"] == "not_judged" else "failed"
+                tqdm.write(f"coach: {what}: {printable(value['error']['message'])}",
                            file=sys.stderr)
 
     def close(self) -> None:
@@ -109,11 +112,15 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGTERM, previous)
         progress.close()
     ok = len(summary.results) - summary.failed
+    refused = sum(1 for r in summary.results if r["status"] == "not_judged")
     print(f"{len(summary.results)} inputs: {ok} scored ({summary.reused} from earlier runs), "
-          f"{summary.failed} failed")
+          + (f"{refused} not judged, " if refused else "")
+          + f"{summary.failed - refused} failed")
     for result in summary.results:
         if result["status"] != "ok":
-            print(f"  failed: {printable(result['error']['message'])}")  # names from disk
+            what = "not judged" if result["status"] == "not_judged" else "failed"
+            print(f"  {what}: {printable(result['error']['message'])}")  # names from disk
     print(f"summary: {summary.csv_path}")
     print(f"report:  {summary.html_path}")
-    return EXIT_SOME_FAILED if summary.failed else 0
+    # an input not judged is an answer (no score, and why), not a failure
+    return EXIT_SOME_FAILED if summary.failed - refused else 0

@@ -34,6 +34,7 @@ import numpy as np
 from coach.cues import CueScheduler, cues_for_deviation
 from coach.errors import NotEnoughPoseError
 from coach.features import SPECS, feature_names, mirror_indices
+from coach.geometry import USABLE_VISIBILITY
 from coach.landmarks import REGIONS
 from coach.library.meta import ExerciseMeta
 from coach.live_scoring import LiveFeatures, LiveState, RecordingStream
@@ -45,6 +46,7 @@ from coach.scoring import (
     feature_score,
     frame_scores,
     region_masks,
+    row_means,
     weighted_mean,
     worst_moments,
 )
@@ -56,8 +58,6 @@ log = logging.getLogger(__name__)
 MIN_FRAMES = 3
 #: Cues listed at most, spine first (see ``coach.cues``).
 MAX_CUES = 3
-#: Frames whose feature confidence is below this do not count.
-MIN_CONFIDENCE = 0.3
 
 
 @dataclass(frozen=True)
@@ -97,12 +97,12 @@ class HeldTargets:
                   mirrored: bool = False) -> np.ndarray:
         """Signed deviations (..., K) in tolerance units from the plane's feature values and
         confidences (..., F) (of their mirror image when ``mirrored``); NaN where a target is
-        not measured with confidence ``MIN_CONFIDENCE``."""
+        not measured with confidence ``coach.geometry.USABLE_VISIBILITY``."""
         if mirrored:
             perm, signs = self.mirror
             values, confidence = values[..., perm] * signs, confidence[..., perm]
         v = values[..., self.columns]
-        v = np.where(confidence[..., self.columns] >= MIN_CONFIDENCE, v, np.nan)
+        v = np.where(confidence[..., self.columns] >= USABLE_VISIBILITY, v, np.nan)
         return (v - self.target) / self.tolerance
 
 
@@ -113,7 +113,7 @@ def held_frame_scores(target_scores: np.ndarray, weights: np.ndarray) -> np.ndar
     cannot outvote a body held the wrong way round (upright for a lying posture). NaN where no
     target is measurable."""
     scores = np.atleast_2d(target_scores)
-    mean = weighted_mean(scores, np.broadcast_to(weights, scores.shape), axis=1)
+    mean = row_means(scores, np.broadcast_to(weights, scores.shape))
     known = np.isfinite(scores).any(axis=1)
     lowest = np.full(len(scores), np.nan)
     lowest[known] = np.nanmin(scores[known], axis=1)

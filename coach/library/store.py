@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -95,6 +95,14 @@ class LibraryRoot:
 
 # ---------------------------------------------------------------------------------------------
 # Takes
+
+
+def take_number(path: Path) -> int:
+    """The number of a take file (``take-007.npz`` -> 7); ValueError for another name."""
+    found = TAKE_RE.match(path.name)
+    if found is None:
+        raise ValueError(f"{path}: not a take file name")
+    return int(found.group(1))
 
 
 def take_paths(folder: Path) -> tuple[Path, ...]:
@@ -189,7 +197,7 @@ class Exercise:
         """One plain phrase for listings."""
         if self.is_waiting:
             return "waiting for an instructor's recording"
-        if self.is_held:
+        if self.meta.hold is not None:
             extra = f", {len(self.take_paths)} take(s)" if self.take_paths else ""
             return f"held posture, {len(self.meta.hold.targets)} targets{extra}"
         return f"{len(self.take_paths)} take(s)"
@@ -222,7 +230,7 @@ class Exercise:
         self.require_recording("scored")
         from coach.scorer import FlowingScorer
 
-        offline = "auto" if live_mirror or meta.either_side else False
+        offline: bool | Literal["auto"] = "auto" if live_mirror or meta.either_side else False
         return FlowingScorer(self.template(params), offline, live_mirror, params)
 
     @cached_property
@@ -423,7 +431,7 @@ class Library:
                 handle.flush()
                 os.fsync(handle.fileno())
             existing = take_paths(folder)
-            number = int(TAKE_RE.match(existing[-1].name).group(1)) + 1 if existing else 1
+            number = take_number(existing[-1]) + 1 if existing else 1
             while True:
                 target = takes / f"take-{number:03d}.npz"
                 try:

@@ -206,6 +206,19 @@ class Session:
         posture's target pose (one frame); None for neither.
     """
 
+    # the state of one run of the exercise (``_reset_run``)
+    _state: str
+    _paused: bool
+    _last_view: LiveView | None
+    _first_ms: float | None
+    _last_ms: float | None
+    _cue_counts: Counter[str]
+    _coached: int
+    _scored: int
+    _progress: float | None
+    _setup_ms: float | None
+    _spoken: str | None
+
     def __init__(self, capture: FrameCapture, detect: Callable[[Frame], FramePose],
                  coaching: Coaching, config: SessionConfig, sinks: Sequence[Sink],
                  fps: float,
@@ -405,14 +418,14 @@ class Session:
         """The state of one run of the exercise: set up at the start and on "restart"."""
         self._state = "setup" if self.config.setup_check else "active"
         self._paused = False
-        self._last_view: LiveView | None = None
-        self._first_ms: float | None = None
-        self._last_ms: float | None = None
-        self._cue_counts: Counter[str] = Counter()
+        self._last_view = None
+        self._first_ms = None
+        self._last_ms = None
+        self._cue_counts = Counter()
         self._coached = self._scored = 0
-        self._progress: float | None = None
-        self._setup_ms: float | None = None
-        self._spoken: str | None = None
+        self._progress = None
+        self._setup_ms = None
+        self._spoken = None
         self._others.reset()
         self._nobody.reset()
 

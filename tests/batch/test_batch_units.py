@@ -14,6 +14,7 @@ import pytest
 from coach.backend import DEFAULT_MAX_PEOPLE
 from coach.batch.discover import discover_inputs
 from coach.batch.jobs import RESULT_FORMAT, Job, hash_input, result_key
+from coach.batch.references import unmatched_reason
 from coach.batch.report import summary_row, timeline_svg, write_report_html, write_summary_csv
 from coach.batch.store import Outcome, ResultStore
 from coach.batch.worker import _summary, error_result
@@ -225,3 +226,14 @@ def test_timeline_svg_breaks_where_frames_are_missing() -> None:
     times = [0.0, 100.0, 200.0, 300.0, 900.0, 1000.0]  # 300 -> 900 ms: frames dropped
     svg = timeline_svg(times, [50.0] * 6)
     assert [len(line.split()) for line in svg["lines"]] == [4, 2]
+
+
+def test_a_movement_far_from_every_reference_is_not_matched() -> None:
+    assert unmatched_reason([("lunge-and-reach", 73.0), ("mountain-pose", 40.5)]) is None
+    assert unmatched_reason([("squat", 85.0), ("mountain-pose", 80.0)]) is None  # two fit well
+    assert unmatched_reason([("squat", 75.0)]) is None
+    dance = unmatched_reason([("squat", 66.9), ("mountain-pose", 64.5)])
+    assert dance is not None and "no exercise of the library clearly" in dance
+    assert "'squat' 67/100" in dance and "'mountain-pose'" in dance
+    far = unmatched_reason([("mountain-pose", 57.2), ("squat", 30.0)])
+    assert far is not None and "far from every exercise" in far

@@ -88,8 +88,8 @@ def test_stride_keeps_the_source_timestamps(
     assert strided.present.all()
 
 
-def test_a_good_clip_is_scored_with_thumbnails(worker: BatchWorker,
-                                               sample_path: Callable[[str], Path]) -> None:
+def test_a_clip_is_scored_with_thumbnails_of_its_worst_moments(
+        worker: BatchWorker, sample_path: Callable[[str], Path]) -> None:
     worker.events.clear()  # type: ignore[attr-defined]
     outcome = worker.run(_job(sample_path("squats")))
     result = outcome.result
@@ -98,15 +98,28 @@ def test_a_good_clip_is_scored_with_thumbnails(worker: BatchWorker,
     assert result["summary"]["overall"] > 80  # the clip the squat reference was made from
     assert set(result["summary"]["regions"]) >= {"spine", "legs"}
     assert len(result["summary"]["timeline"]["t_ms"]) == result["video"]["frames_scored"] == 65
-    assert result["thumbnails"]
-    for thumb in result["thumbnails"]:
-        image = cv2.imdecode(np.frombuffer(outcome.artefacts[thumb["file"]], np.uint8),
-                             cv2.IMREAD_COLOR)
-        assert image is not None and image.shape[1] == THUMB_WIDTH_PX
+    # no moment scores poorly against its own reference: no worst moment, no thumbnail
+    assert result["summary"]["worst"] == [] and result["thumbnails"] == []
     kinds = [k for k, _ in worker.events]  # type: ignore[attr-defined]
     assert kinds[0] == "start" and "frames" in kinds
     frames = sum(v for k, v in worker.events if k == "frames")  # type: ignore[attr-defined]
     assert frames == 65
+    # the same squats judged as mountain pose (standing tall): she leans and bends her knees
+    refs = load_references(Library.open([], env={}), "mountain-pose")
+    standing = BatchWorker(WorkerConfig(str(default_model_path()), refs))
+    try:
+        held = standing.run(_job(sample_path("squats")))
+    finally:
+        standing.close()
+    worst = held.result["summary"]["worst"]
+    assert held.result["summary"]["kind"] == "held" and 1 <= len(worst) <= 3
+    assert all(m["score"] < 90 and m["thumbnail"] for m in worst)
+    assert [t["timestamp_ms"] for t in held.result["thumbnails"]] == \
+        [m["timestamp_ms"] for m in worst]
+    for thumb in held.result["thumbnails"]:
+        image = cv2.imdecode(np.frombuffer(held.artefacts[thumb["file"]], np.uint8),
+                             cv2.IMREAD_COLOR)
+        assert image is not None and image.shape[1] == THUMB_WIDTH_PX
 
 
 def test_bad_inputs_become_error_results_and_the_worker_goes_on(
