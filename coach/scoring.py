@@ -173,8 +173,8 @@ def worst_moments(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[st
                   params: ScoringParams) -> tuple[Moment, ...]:
     """The ``params.worst_count`` lowest frame scores (T,) under 90, at least
     ``params.worst_gap_ms`` apart, worst first: each with its cue (from the signed
-    deviations z (T, F) of ``names``) or, without one, its lowest region (``region_frame``:
-    region -> (T,) scores)."""
+    deviations z (T, F) of ``names``) or, without one (no angle alone beyond the cue
+    threshold), its lowest region (``region_frame``: region -> (T,) scores)."""
     order = np.argsort(np.where(np.isfinite(frame_score), frame_score, np.inf))
     picked: list[Moment] = []
     for i in order:
@@ -190,7 +190,7 @@ def worst_moments(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[st
         else:
             region = min(((v[i], r) for r, v in region_frame.items() if np.isfinite(v[i])),
                          default=(np.nan, "spine"))[1]
-            what = "close to the reference"
+            what = "furthest from the reference here"
         picked.append(Moment(float(ts[i]), region, what, float(frame_score[i])))
     return tuple(picked)
 
