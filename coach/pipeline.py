@@ -217,7 +217,7 @@ class FrameCapture:
         self._last_ms: float | None = None
         self._last_wall: float | None = None
         self._waiting_since: float | None = None  # asked the source, no frame yet (monotonic)
-        self._in_source = False  # the thread is inside a call to the source (open or read)
+        self._call_since: float | None = None  # when the current open or read began
         self._pending_rebase = False
         self._failure = ""
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
@@ -290,14 +290,16 @@ class FrameCapture:
         return 0.0 if not self.live or since is None else time.monotonic() - since
 
     def _check_lost(self) -> None:
-        """End the capture as failed when a live source has been silent too long inside a
-        call that does not return (a read or an open that hangs); between calls, the
-        thread gives up by itself."""
-        if self.give_up_after_s is None or self._handoff.done or not self._in_source:
+        """End the capture as failed when one call to a live source (a read or an open) has
+        not returned for ``give_up_after_s``: it hangs. Between calls, the thread gives up
+        by itself."""
+        call_since, waiting_since = self._call_since, self._waiting_since
+        if self.give_up_after_s is None or self._handoff.done or call_since is None \
+                or waiting_since is None:
             return
-        silent_s = self._silent_s()
-        if silent_s >= self.give_up_after_s and silent_s > 0:
-            message = f"No picture for {silent_s:.0f} s"
+        hanging_s = time.monotonic() - max(call_since, waiting_since)
+        if hanging_s >= self.give_up_after_s and hanging_s > 0:
+            message = f"No picture for {self._silent_s():.0f} s"
             log.warning("%s: lost (%s)", self._name, message)
             self._set_status("ended", message, self._status.attempts, failed=True)
             self._handoff.finish()
@@ -360,11 +362,11 @@ class FrameCapture:
 
     def _open_watched(self) -> FrameSource:
         """``open_source()``, watched by ``_check_lost`` while it runs."""
-        self._in_source = True
+        self._call_since = time.monotonic()
         try:
             return self._open()
         finally:
-            self._in_source = False
+            self._call_since = None
 
     def _given_up(self, message: str, attempts: int) -> bool:
         """End as failed with ``message`` when the source has been silent too long."""
@@ -388,7 +390,7 @@ class FrameCapture:
         count = 0
         first_ms: float | None = None
         clock_start: tuple[float, float] | None = None
-        self._in_source = True
+        self._call_since = time.monotonic()
         try:
             for raw in source:
                 if self._stop.is_set():
@@ -423,7 +425,7 @@ class FrameCapture:
             log.warning("%s: reading failed after %d frames (%s)", name, count, err)
             self._failure = f"Reading {name} failed after {self._index} frames ({err})"
         finally:
-            self._in_source = False
+            self._call_since = None
         return count
 
     def _hand_over(self, frame: Frame) -> None:
