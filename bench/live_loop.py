@@ -175,14 +175,15 @@ def run_session(source, detect: Callable[[Frame], FramePose], coaching,
     return time.perf_counter() - start, time.thread_time() - cpu, outcome.frames_processed
 
 
-def live_fps(clip: Path, exercise, frames: int, sink: Sink) -> float:
-    """The whole live loop into ``sink``, decoding included (frames per second)."""
+def live_fps(clip: Path, exercise, frames: int, sink: Sink) -> tuple[float, ThreadCpu]:
+    """The whole live loop into ``sink``, decoding included: (frames per second, the CPU its
+    threads took while the session ran)."""
     follow = follow_along(exercise, mirror=True)
-    with PoseBackend() as backend:
+    coaching = ExerciseCoaching(exercise, image_size=SIZE)
+    with PoseBackend() as backend, ThreadCpu() as cpu:
         seconds, _, done = run_session(LoopedClip(clip, frames=frames), backend.detect,
-                                       ExerciseCoaching(exercise, image_size=SIZE), sink,
-                                       follow)
-    return done / seconds
+                                       coaching, sink, follow)
+    return done / seconds, cpu
 
 
 def _thread_cpu_s() -> dict[int, tuple[str, float]]:
@@ -340,17 +341,15 @@ def rate(clip: Path, repeats: int, exercise, frames: list[Frame], sink_name: str
     before = load()
     for i in range(repeats):
         sink = new_sink()
-        live_cpu, bare_cpu = ThreadCpu(), ThreadCpu()
+        bare_cpu = ThreadCpu()
         if i % 2:
-            with live_cpu:
-                live = live_fps(clip, exercise, len(frames), sink)
+            live, live_cpu = live_fps(clip, exercise, len(frames), sink)
             with bare_cpu:
                 bare = bare_fps(frames)
         else:
             with bare_cpu:
                 bare = bare_fps(frames)
-            with live_cpu:
-                live = live_fps(clip, exercise, len(frames), sink)
+            live, live_cpu = live_fps(clip, exercise, len(frames), sink)
         simples.append(read_detect_fps(clip, len(frames)))
         bares.append(bare)
         lives.append(live)
@@ -364,8 +363,9 @@ def rate(clip: Path, repeats: int, exercise, frames: list[Frame], sink_name: str
           f"({'meets' if ratio >= RATE_GOAL else 'MISSES'} the {RATE_GOAL} goal)")
     print(f"   for reference, read + detect in one thread: {np.median(simples):.1f} fps "
           f"(the live loop does {np.median(lives) / np.median(simples):.2f} times that)")
-    print(f"   CPU, live loop: {cpu_line(live_cpu, len(frames))}")
-    print(f"   CPU, bare loop: {cpu_line(bare_cpu, len(frames))}")
+    print(f"   CPU of the last pair, live loop: {cpu_line(live_cpu, len(frames))}")
+    print(f"   CPU of the last pair, bare loop (loading the model included): "
+          f"{cpu_line(bare_cpu, len(frames))}")
     if waits:
         print("   the loop waited for the encoder (no frame is dropped: it waits): "
               + ", ".join(f"{n} of {len(frames)} frames, {s:.2f} s" for n, s in waits))

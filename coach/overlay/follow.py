@@ -141,9 +141,10 @@ class FollowAlong:
                          cv2.LINE_AA)
             cv2.circle(scene, nose, thickness * 3, (20, 20, 24), -1, cv2.LINE_AA)
             cv2.circle(scene, nose, thickness * 3, LIMB_COLOUR, thickness, cv2.LINE_AA)
-        for joint in np.flatnonzero(usable[11:]) + 11:
-            cv2.circle(scene, tuple(int(v) for v in local[joint]), thickness, LIMB_COLOUR, -1,
-                       cv2.LINE_AA)
+        joints = local[np.flatnonzero(usable[11:]) + 11]
+        if len(joints):  # one dot per joint: a line of no length, in one call
+            cv2.polylines(scene, list(np.repeat(joints[:, None], 2, axis=1)), False,
+                          LIMB_COLOUR, 2 * thickness, cv2.LINE_AA)
         return scene
 
     def _paste_video(self, scene: np.ndarray, index: int, x: int, y: int, width: int,
