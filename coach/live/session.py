@@ -26,7 +26,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from coach.errors import NotEnoughPoseError
-from coach.live.capture import FrameCapture, PoseStage
 from coach.live.keys import KEY_HELP
 from coach.live.setup import SetupGate, check_setup, frame_brightness
 from coach.live.sinks import Sink
@@ -43,6 +42,7 @@ from coach.overlay.mirror import mirror_for_display, mirror_picture
 from coach.overlay.note import NoteAnnotator
 from coach.overlay.progress import ProgressAnnotator
 from coach.overlay.skeleton import SkeletonAnnotator
+from coach.pipeline import FrameCapture, PoseStage
 from coach.pose import FramePose, PoseSequence
 from coach.report import Report
 from coach.sources import Frame

@@ -18,11 +18,11 @@ from coach.backend import PoseBackend
 from coach.history import HistoryStore, recording_from_bytes
 from coach.library import Library
 from coach.live.app import LiveOptions, follow_along, run_live
-from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.session import Session, SessionConfig
 from coach.overlay.follow import LIMB_COLOUR, SPINE_COLOUR
 from coach.overlay.legend import ENTRIES
+from coach.pipeline import FrameCapture
 from coach.sources import open_source
 
 COACH = Path(sys.executable).parent / "coach"
