@@ -74,6 +74,7 @@ class TakeVideo:
         kept = int(self._which[index])
         if self._last is None or self._last[0] != kept:
             bgr = cv2.imdecode(np.frombuffer(self._jpegs[kept], np.uint8), cv2.IMREAD_COLOR)
+            assert bgr is not None, "a JPEG encoded by cv2.imencode above decodes"
             self._last = kept, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
         return self._last[1]
 
