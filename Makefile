@@ -1,6 +1,7 @@
 # Two commands for a new user:
 #   make demo   set up .venv and run the coaching demo on the bundled sample clips (no camera)
-#   make test   set up .venv with the dev tools, check the model bundle, lint, run the tests
+#   make test   set up .venv with the dev tools, check the model bundle, lint and type-check,
+#               run the tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -44,6 +45,7 @@ demo: $(VENV)/.installed
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check coach tests bench models
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python models/build_pose_model.py --check
@@ -70,4 +72,4 @@ model:
 	bash models/build.sh
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .mypy_cache
