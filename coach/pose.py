@@ -11,6 +11,7 @@ A frame with no person is NaN in every landmark and 0 in visibility, never zeros
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -101,7 +102,8 @@ class PoseSequence:
     fps: float
     source: str = ""
     image_size: tuple[int, int] | None = None
-    people_seen: np.ndarray = field(default=None)  # type: ignore[assignment]
+    #: (T,) people the model found in each frame; None (the default) means one in every frame.
+    people_seen: np.ndarray = field(default=None)  # type: ignore[arg-type]
 
     def __post_init__(self) -> None:
         for name in ("image_xyz", "visibility", "world_xyz", "timestamps_ms"):
@@ -129,12 +131,13 @@ class PoseSequence:
     def from_frames(cls, frames: list[FramePose], fps: float, source: str = "",
                     image_size: tuple[int, int] | None = None) -> PoseSequence:
         """Stack per-frame poses; world landmarks are kept only if every frame has them."""
-        with_world = all(f.world_xyz is not None for f in frames)
+        worlds = [f.world_xyz for f in frames if f.world_xyz is not None]
+        with_world = len(worlds) == len(frames)
         image = np.stack([f.image_xyz for f in frames]) if frames else np.empty((0, 33, 3))
         return cls(
             image_xyz=image,
             visibility=np.stack([f.visibility for f in frames]) if frames else np.empty((0, 33)),
-            world_xyz=(np.stack([f.world_xyz for f in frames]) if frames else np.empty((0, 33, 3)))
+            world_xyz=(np.stack(worlds) if frames else np.empty((0, 33, 3)))
             if with_world else None,
             timestamps_ms=np.array([f.timestamp_ms for f in frames], dtype=np.float64),
             fps=fps,
@@ -175,7 +178,7 @@ class PoseSequence:
         """Frames ``start:stop:step``, timestamps kept as they were."""
         return self.select(np.s_[start:stop:step])
 
-    def select(self, frames: slice | np.ndarray) -> PoseSequence:
+    def select(self, frames: builtins.slice | np.ndarray) -> PoseSequence:
         """The frames picked by ``frames`` (a slice, a (T,) bool mask or indices), timestamps
         kept as they were."""
         return replace(

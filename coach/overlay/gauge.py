@@ -61,7 +61,8 @@ class ScoreGauge:
         shade(scene, centre[0] - box, centre[1] - box, centre[0] + box,
               centre[1] + box + int(12 * s), alpha=0.5)
         known = score is not None and bool(np.isfinite(score))
-        value = int(round(float(np.clip(score, 0.0, 100.0)))) if known else -1
+        value = int(round(min(max(float(score), 0.0), 100.0))) if score is not None and known \
+            else -1
         dial = _dial(value, radius, thickness)
         dial.paste(scene, centre[0] - radius - thickness, centre[1] - radius - thickness)
         colour, text = (score_colour(float(value)), f"{value}") if known else (UNKNOWN, "--")
