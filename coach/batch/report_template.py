@@ -98,7 +98,7 @@ a { color: #2c6fad; }
 <td class="num {{ e.row[region]|score_class }}" data-value="{{ e.row[region] }}">{{ e.row[region]|whole }}</td>
 {% endfor %}
 {% if e.result.status == "ok" %}<td class="cue">{{ e.row.main_cue }}</td>
-{% else %}<td class="cue err">{{ e.row.error|without_path(e.result.input.path) }}</td>{% endif %}
+{% else %}<td class="cue {{ "fair" if e.result.status == "not_judged" else "err" }}">{{ e.row.error|without_path(e.result.input.path) }}</td>{% endif %}
 </tr>
 {% endfor %}
 </tbody>
