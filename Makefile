@@ -25,7 +25,8 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # cameras than its reference's (two sessions, with a pain check-in: the history has a trend),
 # and the squat clip coached as mountain pose (standing tall), whose forward lean as she squats
 # gets a true cue. Then the history and its plot, a batch report over the lunge's other views
-# and two clips of movements the library does not hold, and a reference sheet.
+# and two clips of movements the library does not hold (not judged: no score, and why), and a
+# reference sheet.
 demo: $(VENV)/.installed
 	@rm -rf $(DEMO_OUT) && mkdir -p $(DEMO_OUT)
 	$(BIN)/coach live --exercise lunge-and-reach --source samples/pose2sim_lunge/cam02.mp4 \
