@@ -359,7 +359,7 @@ def rate(clip: Path, repeats: int, exercise, frames: list[Frame], sink_name: str
     ratio = float(np.median(ratios))
     print(f"1. rate into {sink_name} (load {before} before, {load()} after): bare pose loop "
           f"{np.median(bares):.1f} fps, whole live loop {np.median(lives):.1f} fps (medians of "
-          f"{repeats} runs); ratio {ratio:.2f}, pairs {', '.join(f'{r:.2f}' for r in ratios)} "
+          f"{repeats} runs); ratio {ratio:.3f}, pairs {', '.join(f'{r:.2f}' for r in ratios)} "
           f"({'meets' if ratio >= RATE_GOAL else 'MISSES'} the {RATE_GOAL} goal)")
     print(f"   for reference, read + detect in one thread: {np.median(simples):.1f} fps "
           f"(the live loop does {np.median(lives) / np.median(simples):.2f} times that)")
