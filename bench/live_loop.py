@@ -50,11 +50,11 @@ from pose_throughput import bare_fps  # the same bare loop as the pose throughpu
 from coach.backend import PoseBackend
 from coach.library import Library
 from coach.live.app import follow_along
-from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.session import Session, SessionConfig
 from coach.live.sinks import Sink, VideoSink, WindowSink
 from coach.overlay.follow import FollowAlong
+from coach.pipeline import FrameCapture
 from coach.pose import FramePose
 from coach.sources import Frame, VideoFileSource
 from coach.video_writer import VideoWriter

@@ -14,6 +14,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 from types import TracebackType
+from typing import Final
 
 import av
 import cv2
@@ -24,7 +25,7 @@ from coach.atomic import atomic_path
 log = logging.getLogger(__name__)
 
 #: Encoder settings: constant quality and the profile every browser decodes.
-CODEC = "libx264"
+CODEC: Final = "libx264"
 PIXEL_FORMAT = "yuv420p"
 ENCODER_OPTIONS = {"crf": "23", "profile": "high"}
 #: x264's speed preset unless told otherwise: small files for videos rendered offline.
@@ -104,7 +105,7 @@ class VideoWriter:
         # OpenCV's conversion (BT.601, limited range, as FFmpeg's default) takes about a
         # quarter of the time FFmpeg's scaler takes, outside the interpreter lock
         yuv = cv2.cvtColor(np.ascontiguousarray(rgb[:height, :width]), cv2.COLOR_RGB2YUV_I420)
-        frame = av.VideoFrame.from_ndarray(yuv, format=PIXEL_FORMAT)
+        frame = av.VideoFrame.from_ndarray(yuv.astype(np.uint8, copy=False), format=PIXEL_FORMAT)
         frame.pts = self._pts(timestamp_ms)
         frame.time_base = TIME_BASE
         for packet in self._stream.encode(frame):  # type: ignore[union-attr]

@@ -26,6 +26,7 @@ from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend
 from coach.errors import CoachError, InputError, OutputError
 from coach.history import HistoryError, HistoryStore, SessionRecord, user_data_dir
 from coach.library import Exercise, Library
+from coach.library.take_video import reference_video
 from coach.live.coaching import ExerciseCoaching
 from coach.live.display import require_display
 from coach.live.screens import (
@@ -148,7 +149,8 @@ def follow_along(exercise: Exercise, mirror: bool = False) -> FollowAlong | None
     if exercise.is_held:
         hold = exercise.meta.hold
         return None if hold is None else FollowAlong(target_pose(hold.targets), mirror)
-    return FollowAlong(exercise.template().pose, mirror)
+    pose = exercise.template().pose
+    return FollowAlong(pose, mirror, video=reference_video(pose))
 
 
 def session_stem(folder: Path, slug: str, started: datetime) -> str:

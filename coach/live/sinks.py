@@ -46,7 +46,8 @@ class WindowSink:
         """The window stays open (the summary is shown in it); its owner closes it."""
 
 
-_STOP = object()
+#: A picture (H, W, 3) and its time (ms) for the encoder; None tells it to stop.
+_Item = tuple[np.ndarray, float] | None
 #: Encoder threads of a live session's video: one keeps the other cores for the pose model,
 #: and encodes a 640x480 picture in a few milliseconds (FFmpeg's default starts one thread
 #: per core and more, which compete with the model).
@@ -75,7 +76,7 @@ class VideoSink:
     def __init__(self, path: str | Path, fps: float, depth: int = 8) -> None:
         self.path = Path(path)
         self._writer = VideoWriter(self.path, fps, threads=ENCODER_THREADS, preset=LIVE_PRESET)
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._completed = False
         self.frames_waited = 0
@@ -88,7 +89,7 @@ class VideoSink:
         return self._writer.frames_written
 
     def show(self, scene: np.ndarray, timestamp_ms: float) -> str | None:
-        item = (scene.copy(), timestamp_ms)
+        item: _Item = (scene.copy(), timestamp_ms)
         try:
             self._queue.put_nowait(item)
         except queue.Full:
@@ -101,7 +102,7 @@ class VideoSink:
     def close(self, completed: bool = True) -> None:
         self._completed = completed
         if self._thread.is_alive():
-            self._put(_STOP)
+            self._put(None)
             self._thread.join()
         if self.frames_waited:
             log.info("%s: the session waited for the encoder %d times, %.2f s in all",
@@ -112,7 +113,7 @@ class VideoSink:
     def failed(self) -> bool:
         return self._error is not None
 
-    def _put(self, item: object) -> None:
+    def _put(self, item: _Item) -> None:
         while True:
             if self._error is not None or not self._thread.is_alive():
                 return  # the writer stopped: the error is raised by close()
@@ -132,9 +133,9 @@ class VideoSink:
             with self._writer:
                 while True:
                     item = self._queue.get()
-                    if item is _STOP:
+                    if item is None:
                         break
-                    scene, timestamp_ms = item  # type: ignore[misc]
+                    scene, timestamp_ms = item
                     self._writer.write(scene, timestamp_ms)
                 if not self._completed or self._writer.frames_written == 0:
                     raise _Discard

@@ -15,10 +15,10 @@ import pytest
 from coach.backend import PoseBackend
 from coach.library import Library
 from coach.library.take_video import reference_video
-from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.session import Session, SessionConfig
 from coach.overlay.follow import LIMB_COLOUR, FollowAlong
+from coach.pipeline import FrameCapture
 from coach.sources import VideoFileSource, open_source
 
 ROOT = Path(__file__).resolve().parents[2]

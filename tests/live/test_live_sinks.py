@@ -12,11 +12,11 @@ import pytest
 from coach.backend import PoseBackend
 from coach.library import Library
 from coach.live.app import follow_along
-from coach.live.capture import FrameCapture
 from coach.live.coaching import ExerciseCoaching
 from coach.live.session import Session, SessionConfig
 from coach.live.sinks import VideoSink
 from coach.overlay.follow import LIMB_COLOUR
+from coach.pipeline import FrameCapture
 from coach.sources import open_source
 
 
