@@ -79,6 +79,8 @@ def test_report_in_the_browser_has_its_table_and_pictures(
     inputs = tmp_path / "in"
     inputs.mkdir()
     shutil.copy(sample_path("squats"), inputs / "squats.mp4")
+    # another camera's view of the lunge: an attempt, not a reference, so it has worst moments
+    shutil.copy(sample_path("cam02"), inputs / "cam02.mp4")
     for name in ("keraal_RTK", "keraal_ELK"):
         shutil.copy(sample_path(name), inputs / f"{name}.json")
     (inputs / "broken.mp4").write_bytes(b"\x00" * 512)
@@ -94,10 +96,10 @@ def test_report_in_the_browser_has_its_table_and_pictures(
     page.feed(dom)
     header, *rows = page.rows
     assert header[:4] == ["Input", "Status", "Exercise", "Score"]
-    assert sorted(r[0] for r in rows) == ["broken.mp4", "keraal_ELK.json", "keraal_RTK.json",
-                                          "squats.mp4"]
+    assert sorted(r[0] for r in rows) == ["broken.mp4", "cam02.mp4", "keraal_ELK.json",
+                                          "keraal_RTK.json", "squats.mp4"]
     scores = [float(r[3]) for r in rows if r[3]]
-    assert len(scores) == 3 and scores == sorted(scores, reverse=True)  # the script sorted it
+    assert len(scores) == 4 and scores == sorted(scores, reverse=True)  # the script sorted it
     assert "desc" in (page.heads[3].get("class") or "")
     assert rows[-1][1] == "error" and "broken.mp4" in rows[-1][-1]
     assert page.images, "the report shows no thumbnails"
