@@ -41,9 +41,11 @@ from coach.scoring import (
     PassContext,
     combine_reports,
     deviation,
+    emphasised,
     feature_score,
     frame_scores,
     kept_starts,
+    key_moments,
     pass_report,
     region_masks,
     require_duration,
@@ -204,6 +206,7 @@ class _PlaneSetup(NamedTuple):
     masks: dict[str, np.ndarray]
     weights: np.ndarray
     cols: np.ndarray
+    key: np.ndarray
 
 
 @dataclass
@@ -269,7 +272,8 @@ class LiveScorer(RecordingStream):
             cols = np.array([i for i, n in enumerate(feature_names(plane))
                              if n in tmpl.feature_names], dtype=np.int64)
             self._aligners[plane] = _PlaneSetup(tmpl, OnlineAligner(model), region_masks(
-                tmpl.feature_names), np.array(tmpl.weights), cols)
+                tmpl.feature_names), np.array(tmpl.weights), cols,
+                key_moments(tmpl, self.params))
         return self._aligners[plane]
 
     def _unscored(self, ts: float) -> LiveState:
@@ -289,7 +293,7 @@ class LiveScorer(RecordingStream):
         if found is None:
             return self._unscored(ts)
         plane = found.plane
-        tmpl, aligner, masks, weights, cols = self._setup(plane)
+        tmpl, aligner, masks, weights, cols, key = self._setup(plane)
         values, conf = found.values[cols], found.confidence[cols]
         if not np.isfinite(values).any():
             return self._unscored(ts)
@@ -303,7 +307,7 @@ class LiveScorer(RecordingStream):
         region_score, region_w, total = frame_scores(z, w, masks, self.params)
         dev = z[0]
         regions = {r: finite_or_none(v[0]) for r, v in region_score.items()}
-        frame_score = finite_or_none(total[0])
+        frame_score = finite_or_none(emphasised(total, key[[j]])[0])
         if frame_score is not None:
             kept = self._scored.setdefault(plane, _ScoredFrames())
             kept.ts.append(ts)
@@ -380,10 +384,12 @@ class LiveScorer(RecordingStream):
         step_ms = float(np.median(np.diff(ts))) if len(ts) > 1 else 0.0
         require_duration((ts[-1] - ts[0] + step_ms) / 1000.0, self.template, self.source,
                          self.params)
-        tmpl = self._setup(plane).template
-        context = PassContext(tmpl, self.template.version, plane, self.mirror, self.source)
+        setup = self._setup(plane)
+        context = PassContext(setup.template, setup.key, self.template.version, plane,
+                              self.mirror, self.source)
         parts = [self._pass(kept, a, b, context)
-                 for a, b in _passes(kept.repetition, kept.progress, ts, tmpl, self.params)]
+                 for a, b in _passes(kept.repetition, kept.progress, ts, setup.template,
+                                     self.params)]
         combined = combine_reports(parts, self.params)
         return replace(combined, frames_dropped=self.features.frames_seen - len(kept.ts))
 

@@ -66,6 +66,11 @@ class ScoringParams:
         standard deviation)^2) at each moment.
     start_allowance_deg: feature -> how much of a start-posture difference is forgiven.
     view_error_deg: feature -> what a quarter turn of the camera can change (see above).
+    key_moment_weight: a frame's shortfall from 100 counts in proportion to 1 + this x how
+        far the reference has moved from its start at the matched moment (0-1 of its largest),
+        scaled to average 1 over the reference (``coach.scoring.key_moments``): the peak of
+        the movement, where a shallower squat or a lower arm shows, counts more than its ends.
+        Chosen on the UI-PRMD development subjects.
     motion_share: the tolerance also grows by this share of how far the reference has moved
         from its start at that moment: people differ in range of motion in proportion to the
         movement, while what should stay still is judged at the floor.
@@ -107,6 +112,7 @@ class ScoringParams:
     view_error_deg: Mapping[str, float] = field(default_factory=lambda: VIEW_ERROR_DEG)
     noise_factor: float = 2.0
     motion_share: float = 0.3
+    key_moment_weight: float = 3.0
     score_softness: float = 0.9
     held_softness: float = 1.5
     coverage_full: float = 0.85

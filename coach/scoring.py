@@ -280,6 +280,25 @@ def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
     return replace(template, spread=np.hypot(template.spread, extra))
 
 
+def key_moments(template: Template, params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
+    """(R,) how much each reference moment counts, averaging 1 over the reference: in
+    proportion to 1 + ``params.key_moment_weight`` x how far the reference has moved from its
+    start there (summed weighted feature change in tolerance units, 0-1 of its largest)."""
+    start = first_seconds(template.timestamps_ms, params.start_window_s)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        moved = np.abs(template.mean - _nanmedian(template.mean[start])) / template.spread
+    moved = np.where(np.isfinite(moved), moved, 0.0) @ template.weights
+    peak = moved.max() if len(moved) else 0.0
+    key = 1.0 + params.key_moment_weight * (moved / peak if peak > 0 else moved)
+    return key / key.mean()
+
+
+def emphasised(scores: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Frame scores (N,) with their shortfall from 100 scaled by the matched moments' ``key``
+    (N,) (``key_moments``), within 0-100."""
+    return np.clip(100.0 - key * (100.0 - scores), 0.0, 100.0)
+
+
 def _motion(template: Template) -> np.ndarray:
     """(R,) cumulative motion of the reference: summed weighted feature change in tolerance
     units (NaN steps count 0)."""
@@ -350,9 +369,13 @@ def _centred_model(template: Template) -> ReferenceModel:
 
 @dataclass(frozen=True)
 class PassContext:
-    """What a pass's report says besides its scores: the reference, the plane, the side."""
+    """What a pass is judged against besides the attempt: the reference (as compared: in the
+    plane, widened, mirrored when asked), how much each of its moments counts (``key``: (R,),
+    ``key_moments`` of the reference as stored), and what its report says: the reference's
+    version, the plane, the side, the source."""
 
     template: Template
+    key: np.ndarray
     reference_version: str
     plane: str
     mirrored: bool
@@ -421,8 +444,9 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     sp = feature_score(zp, params.score_softness)
     regions = {r: _both_ways(v, region_wp[r], pi, pj) for r, v in region_p.items()}
     features = {n: _both_ways(sp[:, f], wp[:, f], pi, pj) for f, n in enumerate(names)}
-    # each attempt frame's score is the mean over the reference moments it was matched with
-    timeline = _group_mean(frame_p, wp.sum(axis=1), pi)
+    # each attempt frame's score is the mean over the reference moments it was matched with,
+    # a shortfall counting more where the reference is at its peak
+    timeline = _group_mean(emphasised(frame_p, context.key[pj]), wp.sum(axis=1), pi)
     return pass_report(ts, j, z, w, timeline, regions, features, context, params)
 
 
@@ -480,6 +504,7 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
     ts = track.timestamps_ms[keep]
     require_duration((ts[-1] - ts[0]) / 1000.0 + 1.0 / attempt.fps, template, label, params)
     version = template.version  # of the reference as stored, before widening for this attempt
+    key = key_moments(template, params)
     template = widened(template, values, view_difference_deg(
         smooth.select(keep), track.up, template, params), params)
     ways = {"auto": (False, True), True: (True,), False: (False,)}[mirror]
@@ -488,7 +513,7 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
         tmpl = template.mirrored() if m else template
         bounds = [0, *repetition_starts(values, conf, ts, tmpl, params), len(ts)]
         model = _centred_model(tmpl)
-        context = PassContext(tmpl, version, plane, m, attempt.source)
+        context = PassContext(tmpl, key, version, plane, m, attempt.source)
         parts = [_score_once(values[a:b], conf[a:b], ts[a:b], model, band, context, params)
                  for a, b in zip(bounds, bounds[1:], strict=False)]
         reports[m] = combine_reports(parts, params)
