@@ -21,6 +21,7 @@ the session's overall is the mean of what the dial showed (``coach.report``).
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping, Sized
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import NamedTuple
@@ -179,6 +180,13 @@ class LiveFeatures:
     def recording(self) -> PoseSequence:
         """The frames with a person so far, as a sequence (unsmoothed, as detected)."""
         return self.recorder.sequence()
+
+
+def main_plane(frames_by_plane: Mapping[str, Sized]) -> str | None:
+    """The plane ("world" or "image") most frames of a session were scored in (a session's
+    report is made in one plane), None when none was scored."""
+    counts = Counter({plane: len(kept) for plane, kept in frames_by_plane.items()})
+    return counts.most_common(1)[0][0] if counts else None
 
 
 class RecordingStream:
@@ -373,12 +381,11 @@ class LiveScorer(RecordingStream):
 
         Raises ``NotEnoughPoseError`` when fewer than ``params.min_frames`` frames were scored.
         """
-        counts = Counter({p: len(k.ts) for p, k in self._scored.items()})
-        used = sum(counts.values())
-        if used < self.params.min_frames:
+        plane = main_plane({p: k.ts for p, k in self._scored.items()})
+        used = 0 if plane is None else len(self._scored[plane].ts)
+        if plane is None or used < self.params.min_frames:
             raise NotEnoughPoseError(f"{self.source}: {used} frame(s) scored, not enough pose "
                                      f"to score (at least {self.params.min_frames} needed)")
-        plane = counts.most_common(1)[0][0]
         kept = self._scored[plane]
         ts = np.array(kept.ts)
         step_ms = float(np.median(np.diff(ts))) if len(ts) > 1 else 0.0

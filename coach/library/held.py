@@ -25,7 +25,6 @@ person match a lying posture.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -37,7 +36,7 @@ from coach.features import SPECS, feature_names, mirror_indices
 from coach.geometry import USABLE_VISIBILITY
 from coach.landmarks import REGIONS
 from coach.library.meta import ExerciseMeta
-from coach.live_scoring import LiveFeatures, LiveState, RecordingStream
+from coach.live_scoring import LiveFeatures, LiveState, RecordingStream, main_plane
 from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence
@@ -337,11 +336,10 @@ class HeldStream(RecordingStream):
 
     def report(self) -> Report:
         """The session's report from the frames scored live (``held_report``)."""
-        counts = Counter({p: len(k.ts) for p, k in self._kept.items()})
-        if not counts:
+        plane = main_plane({p: k.ts for p, k in self._kept.items()})
+        if plane is None:
             raise NotEnoughPoseError(f"not enough pose to score '{self.name}': no frame "
                                      "showed the target features")
-        plane = counts.most_common(1)[0][0]
         kept = self._kept[plane]
         mirrored = 2 * sum(kept.mirrored) > len(kept.mirrored)
         context = HeldContext(self.meta, self.name, plane, mirrored, self.source)
