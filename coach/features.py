@@ -55,6 +55,7 @@ from coach.geometry import (
     angle_between_deg,
     aspect_ratio,
     body_axes,
+    cross,
     dot,
     ear_centre,
     estimate_up,
@@ -267,7 +268,7 @@ def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     hp = p[:, L.LEFT_HIP] - p[:, L.RIGHT_HIP]
     sh_h = sh - dot(sh, up)[:, None] * up
     hp_h = hp - dot(hp, up)[:, None] * up
-    twist = np.degrees(np.arctan2(dot(np.cross(hp_h, sh_h), up), dot(hp_h, sh_h)))
+    twist = np.degrees(np.arctan2(dot(cross(hp_h, sh_h), up), dot(hp_h, sh_h)))
     out = {
         "trunk_flexion_deg": flex,
         "lateral_bend_deg": lat,

@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -173,6 +175,9 @@ def run_live(options: LiveOptions, opener: Callable[[str], FrameSource] = open_s
     has already opened it (``coach.live.screens.open_loading_window``); it is closed here."""
     if options.headless and options.output is None:
         raise InputError("--headless needs --output DIR for the annotated video and summary")
+    if options.keep_video and not options.save_history and options.output is None:
+        raise InputError("--keep-video stores the video in the session history: it needs the "
+                         "history (drop --no-history) or --output DIR")
     if not options.headless and window is None:
         require_display()  # before any window call: OpenCV aborts without a display
     exercise = Library.open(options.library_dirs).get(options.exercise)
@@ -235,11 +240,17 @@ def _run(options: LiveOptions, opener: Callable[[str], FrameSource],
     sinks: list[Sink] = []
     stem = None
     video_error = ""
+    scratch = ExitStack()
+    video: Path | None = None  # --output's video, or one only for the history (--keep-video)
     try:
         if options.output is not None:
             stem = session_stem(Path(options.output), exercise.slug, datetime.now().astimezone())
-            paths["video"] = Path(options.output) / f"{stem}.mp4"
-            sinks.append(VideoSink(paths["video"], source.fps))
+            video = paths["video"] = Path(options.output) / f"{stem}.mp4"
+        elif options.keep_video and options.save_history:
+            video = Path(scratch.enter_context(
+                tempfile.TemporaryDirectory(prefix="coach-live-"))) / "session.mp4"
+        if video is not None:
+            sinks.append(VideoSink(video, source.fps))
         if window is not None:
             sinks.append(WindowSink(window))
         config = SessionConfig(view=exercise.meta.view, mirror_display=mirror,
@@ -254,10 +265,12 @@ def _run(options: LiveOptions, opener: Callable[[str], FrameSource],
         if voice is not None:
             voice.close()
         video_error = _close_sinks(sinks)
-    if "video" in paths and not paths["video"].exists():
-        del paths["video"]
-    return _save(options, exercise, outcome, paths, stem, pain_before, earlier, window,
-                 video_error)
+    with scratch:
+        if video is not None and not video.exists():
+            paths.pop("video", None)
+            video = None
+        return _save(options, exercise, outcome, paths, stem, pain_before, earlier, window,
+                     video_error, video)
 
 
 def _make_folder(folder: Path) -> None:
@@ -299,9 +312,11 @@ def _close_sinks(sinks: list[Sink]) -> str:
 
 def _save(options: LiveOptions, exercise: Exercise, outcome: SessionOutcome,
           paths: dict[str, Path], stem: str | None, pain_before: int | None,
-          earlier: list[SessionRecord], window: Any, video_error: str) -> LiveResult:
+          earlier: list[SessionRecord], window: Any, video_error: str,
+          video: Path | None) -> LiveResult:
     """Write the session everywhere it goes, then say what could not be written and where
-    the session is instead."""
+    the session is instead. ``video``: the annotated video, in ``paths`` when it is one of
+    the session's files (--output), else only for the history (removed by the caller)."""
     summary = session_summary(exercise.slug, exercise.name, options.source, outcome, paths)
     summary["pain_before"] = pain_before
     summary["pain_after"] = options.pain_after
@@ -315,7 +330,7 @@ def _save(options: LiveOptions, exercise: Exercise, outcome: SessionOutcome,
     if options.save_history:
         try:
             result.session_id = save_to_history(options, exercise.slug, summary, outcome,
-                                                paths.get("video"), recording)
+                                                video, recording)
             summary["session_id"] = result.session_id
         except (HistoryError, OSError) as err:
             history_error = str(err)
@@ -326,6 +341,8 @@ def _save(options: LiveOptions, exercise: Exercise, outcome: SessionOutcome,
     written_to = ""
     if folder is not None:
         stem = stem or session_stem(folder, exercise.slug, outcome.started_at)
+        if video is not None and "video" not in result.files:
+            _keep_video(video, folder / f"{stem}.mp4", result)  # the history did not take it
         written_to = _write_files(result, folder, stem, recording)
     if window is not None:
         _summary_screen(window, options, result, earlier, pain_before, written_to)
@@ -339,6 +356,19 @@ def _save(options: LiveOptions, exercise: Exercise, outcome: SessionOutcome,
     if problems:
         raise CoachError("; ".join(problems))
     return result
+
+
+def _keep_video(video: Path, target: Path, result: LiveResult) -> None:
+    """Move the history's video to ``target`` beside the session's other files (logged when
+    it cannot be)."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(video, target)
+    except OSError as err:
+        log.error("%s: the session's video could not be kept (%s)", target,
+                  err.strerror or err)
+        return
+    result.files["video"] = target
 
 
 def _write_files(result: LiveResult, folder: Path, stem: str, recording: bytes | None) -> str:

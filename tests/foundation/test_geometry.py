@@ -13,6 +13,7 @@ from coach.geometry import (
     aspect_ratio,
     body_axes,
     camera_view,
+    cross,
     estimate_up,
     facing_deg,
     heading_change_deg,
@@ -195,3 +196,11 @@ def test_seen_needs_the_picture_and_the_visibility() -> None:
     assert visible[L.LEFT_ANKLE] and visible[L.NOSE]
     assert not visible[L.LEFT_KNEE] and not visible[L.RIGHT_ANKLE]
     assert not visible[L.LEFT_EYE]  # not in the pose at all
+
+
+def test_cross_matches_numpy_on_broadcast_shapes():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(4, 2, 3)), rng.normal(size=3)
+    assert np.allclose(cross(a, b), np.cross(a, b))
+    assert np.allclose(cross(b, a), np.cross(b, a))
+    assert np.isnan(cross(np.full(3, np.nan), b)).all()

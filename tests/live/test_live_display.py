@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from coach.history import HistoryStore
+from coach.sources import VideoFileSource
 
 COACH = Path(sys.executable).parent / "coach"
 
@@ -239,8 +240,11 @@ def test_stopping_on_the_safety_screen_starts_nothing(tmp_path, sample_path, dri
 @pytest.mark.slow
 def test_stop_key_during_the_session_then_the_summary(tmp_path, sample_path, drive):
     db = tmp_path / "h.sqlite3"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     coach = drive(["--exercise", "squat", "--source", str(sample_path("squats")),
-                                   "--db", str(db), "--no-setup-check", "--fast"])
+                   "--db", str(db), "--no-setup-check", "--fast", "--keep-video"],
+                  TMPDIR=str(scratch))
     window, _ = coach.window("coach - Banded squat")
     coach.wait_line("safety: ")
     coach.keys(window, "Return")
@@ -257,6 +261,15 @@ def test_stop_key_during_the_session_then_the_summary(tmp_path, sample_path, dri
         (record,) = store.sessions()
     assert 0 < record.summary["frames"]["processed"] < 65
     assert record.pain_before is None and record.pain_after is None
+    # --keep-video without --output: the annotated video is in the history, and only there
+    with HistoryStore(db) as store:
+        video = store.get(record.id).video_mp4
+    assert video is not None
+    kept = tmp_path / "kept.mp4"
+    kept.write_bytes(video)
+    assert len(list(VideoFileSource(kept))) == record.summary["frames"]["processed"]
+    assert "video" not in record.summary["files"]
+    assert list(scratch.iterdir()) == []
 
 
 @pytest.mark.slow
@@ -265,7 +278,7 @@ def test_unusable_history_without_output_keeps_the_session(tmp_path, sample_path
     db.write_bytes(b"not an SQLite database " * 100)
     data = tmp_path / "data"
     coach = drive(["--exercise", "squat", "--source", str(sample_path("squats")), "--db",
-                   str(db), "--no-setup-check", "--fast"],
+                   str(db), "--no-setup-check", "--fast", "--keep-video"],
                   XDG_DATA_HOME=str(data))  # where unsaved sessions go
     window, _ = coach.window("coach - Banded squat")
     coach.wait_line("safety: ")
@@ -282,5 +295,6 @@ def test_unusable_history_without_output_keeps_the_session(tmp_path, sample_path
     message = err.strip().splitlines()[-1]
     assert "could not be saved to the history" in message and str(db) in message
     assert f"its summary and landmark recording are in {unsaved}" in message
-    assert sorted(p.suffix for p in unsaved.iterdir()) == [".json", ".npz", ".txt"]
+    # --keep-video: the video the history could not take is kept with the rest
+    assert sorted(p.suffix for p in unsaved.iterdir()) == [".json", ".mp4", ".npz", ".txt"]
     assert db.read_bytes() == b"not an SQLite database " * 100
