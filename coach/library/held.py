@@ -257,9 +257,11 @@ class _HeldFrames:
 
 
 class HeldStream(RecordingStream):
-    """A held posture scored live, frame by frame, with the same frame scores, regions and
-    report as ``score_held`` (``held_report``): the deviation from each target in tolerance
-    units, the time held in the zone, cues from the same cue table.
+    """A held posture scored live, frame by frame, with the same frame scores and report as
+    ``score_held`` (``held_report``): the deviation from each target in tolerance units, the
+    time held in the zone, cues from the same cue table. A region shows the score of its
+    farthest target, so every region is green (at or above its score at the zone's edge,
+    about 80) exactly while the time held runs.
 
     mirror: also try the mirror image (the other side) in every frame and keep the closer.
     """
@@ -274,7 +276,6 @@ class HeldStream(RecordingStream):
         self.target_s = meta.hold.seconds
         self.features = LiveFeatures(True, image_size, source, params)
         self._scheduler = CueScheduler(on_threshold=params.cue_threshold)
-        self._region_params = _region_params(params)
         self._planes: dict[str, HeldTargets] = {}
         self.reset()
 
@@ -316,12 +317,11 @@ class HeldStream(RecordingStream):
             kept.ts.append(ts)
             kept.dev.append(dev)
             kept.mirrored.append(mirrored)
-        # a region is as far off as the root mean square of its targets, as for a movement,
-        # so one target far off colours its region (and matches the cue about it)
-        w = np.where(known, targets.weights, 0.0)
-        region_z, _, _ = frame_scores(np.nan_to_num(dev)[None], w[None], targets.masks,
-                                      self._region_params)
-        regions = {r: finite_or_none(v[0]) for r, v in region_z.items()}
+        # a region is as far off as its farthest target: every region green (at or above the
+        # score at the zone's edge) exactly when the posture is in the zone
+        regions = {r: finite_or_none(float(feature_score(np.max(np.abs(dev[mask & known])),
+                                                         self.params.held_softness)))
+                   if (mask & known).any() else None for r, mask in targets.masks.items()}
         if known.any() and np.all(np.abs(dev[known]) <= 1.0):
             self._zone_since = ts if self._zone_since is None else self._zone_since
             self._held_s = (ts - self._zone_since) / 1000.0

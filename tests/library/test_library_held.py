@@ -11,8 +11,11 @@ import pytest
 from coach.errors import NotEnoughPoseError
 from coach.features import compute_features
 from coach.library import ExerciseMeta, HoldSpec, Library, LibraryError, score_held
+from coach.library.held import HeldScorer
+from coach.params import DEFAULT_PARAMS
 from coach.pose import PoseSequence
 from coach.report import Report
+from coach.scoring import feature_score
 
 ARM_FEATURES = ("lateral_bend_deg", "shoulder_level_deg", "left_shoulder_deg",
                 "right_shoulder_deg", "left_elbow_deg", "right_elbow_deg")
@@ -156,3 +159,25 @@ def test_standing_people_match_mountain_pose_and_not_a_lying_posture(real_sequen
         assert upright.overall == pytest.approx(float(np.nanmean(upright.timeline_score)))
         assert sphinx.scorer().score(seq).overall < 50
         assert bird_dog.scorer().score(seq).overall < 50
+
+
+def test_live_regions_are_all_green_exactly_while_the_posture_is_held(arms: PoseSequence) -> None:
+    # a tolerance at which the arms hover about the zone's edge: a region's root mean square
+    # would show green while one of its targets is out of the zone
+    meta = meta_from(arms, slice(0, 15), ARM_FEATURES, tol=5.0)
+    edge = float(feature_score(1.0, DEFAULT_PARAMS.held_softness))  # about 80: green
+    stream = HeldScorer(meta).stream()
+    seen_in, seen_out = 0, 0
+    for i in range(len(arms)):
+        state = stream.update(arms.frame(i))
+        if not state.scored:
+            continue
+        known = np.isfinite(state.deviation)
+        in_zone = bool(np.all(np.abs(state.deviation[known]) <= 1.0))
+        shown = [v for v in state.regions.values() if v is not None]
+        assert in_zone == (min(shown) >= edge - 1e-9), (i, state.regions)
+        if not in_zone:
+            assert state.held_s == 0.0  # the time held runs only in the zone
+        seen_in += in_zone
+        seen_out += not in_zone
+    assert seen_in >= 5 and seen_out >= 5  # arms down, then overhead: both are seen
