@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from contextlib import ExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -28,6 +30,8 @@ from coach.library.recorder import (
     preview_scene,
     record_take,
 )
+from coach.library.store import TAKE_VIDEO_SUFFIX
+from coach.library.take_video import MAX_SIDE_PX
 from coach.sources import names_camera, open_source
 
 if TYPE_CHECKING:
@@ -49,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "seconds ends it with nothing saved). Then trimming of the "
                     "still start and end, and a quality check (whole body in frame, landmark "
                     "visibility, camera view) that refuses a bad take with the reason. The take "
-                    "is saved next to the earlier ones in your own library. Recording an "
+                    "is saved next to the earlier ones in your own library, with the "
+                    "recorded video beside it when asked (--keep-video). Recording an "
                     "exercise of the built-in library starts your own version of it.")
     parser.add_argument("exercise", help="exercise slug, e.g. qigong-the-wave")
     parser.add_argument("--source", required=True,
@@ -70,6 +75,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--reconnect-timeout", type=float, default=LOST_AFTER_S, metavar="S",
                         help=f"end the recording, saving nothing, when the camera has given "
                              f"no picture for S seconds (default: {LOST_AFTER_S:g})")
+    parser.add_argument("--keep-video", action="store_true",
+                        help=f"keep the recorded video beside the take (takes/take-NNN.mp4, "
+                             f"at most {MAX_SIDE_PX} px on its longer side): a live session's "
+                             "follow-along panel then shows it instead of a figure (cameras "
+                             "and video files only)")
     add_model_option(parser)
     new = parser.add_argument_group("a new exercise (not yet in any library)")
     new.add_argument("--name", help="display name (default: from the slug)")
@@ -117,32 +127,36 @@ def run(args: argparse.Namespace) -> int:
     def started() -> None:
         print("recording: move now (Ctrl-C to stop)", file=sys.stderr, flush=True)
 
-    with ExitStack() as stack:
-        watchers: list[Watcher] = [_TerminalLines()]
-        if names_camera(args.source) and not args.headless:
-            from coach.live.display import require_display
-            from coach.live.window import Window
+    with ExitStack() as scratch:  # the video until the take is saved, removed on every exit
+        video = (Path(scratch.enter_context(tempfile.TemporaryDirectory(prefix="coach-record-")))
+                 / "take.mp4") if args.keep_video else None
+        with ExitStack() as stack:
+            watchers: list[Watcher] = [_TerminalLines()]
+            if names_camera(args.source) and not args.headless:
+                from coach.live.display import require_display
+                from coach.live.window import Window
 
-            require_display(NO_PREVIEW_HINT)  # before any window call
-            window = stack.enter_context(Window(f"coach record: {meta.name}"))
-            watchers.append(_Preview(window, meta.name, args.duration))
-        raw = record_take(args.source, model_path=args.model, max_people=args.max_people,
-                          countdown_s=args.countdown, duration_s=args.duration,
-                          on_countdown=countdown, on_start=started,
-                          setup_view=meta.view if args.setup_check else None,
-                          watch=_every(watchers), lost_after_s=args.reconnect_timeout,
-                          opener=open_source)
-    try:
-        take, quality = prepare_take(raw, meta.view, held=meta.is_held)
-    except CoachError as exc:  # a refusal names what was recorded
-        if str(args.source) in str(exc):
-            raise
-        raise type(exc)(f"{args.source}: {exc}") from None
-    library.ensure_own(slug, meta if found is None else None)
-    path = library.add_take(slug, take)
+                require_display(NO_PREVIEW_HINT)  # before any window call
+                window = stack.enter_context(Window(f"coach record: {meta.name}"))
+                watchers.append(_Preview(window, meta.name, args.duration))
+            raw = record_take(args.source, model_path=args.model, max_people=args.max_people,
+                              countdown_s=args.countdown, duration_s=args.duration,
+                              on_countdown=countdown, on_start=started,
+                              setup_view=meta.view if args.setup_check else None,
+                              watch=_every(watchers), lost_after_s=args.reconnect_timeout,
+                              opener=open_source, video=video)
+        try:
+            take, quality = prepare_take(raw, meta.view, held=meta.is_held)
+        except CoachError as exc:  # a refusal names what was recorded
+            if str(args.source) in str(exc):
+                raise
+            raise type(exc)(f"{args.source}: {exc}") from None
+        library.ensure_own(slug, meta if found is None else None)
+        path = library.add_take(slug, take, video=video)
+    kept = f"; its video {path.with_suffix(TAKE_VIDEO_SUFFIX).name}" if video is not None else ""
     print(f"saved take {path} ({len(take)} of {len(raw)} frames kept after trimming, "
           f"{take.duration_s:.1f} s; camera view {quality.view}, whole body in frame "
-          f"{quality.in_frame_fraction:.0%})")
+          f"{quality.in_frame_fraction:.0%}{kept})")
     return 0
 
 

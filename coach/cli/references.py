@@ -9,6 +9,7 @@ from pathlib import Path
 from coach.cli.options import add_library_option, open_library
 from coach.errors import CoachError
 from coach.library.sheet import render_sheet
+from coach.library.store import take_video_path
 
 #: Exit code when the person answered "no" to removing an exercise.
 EXIT_NOT_CONFIRMED = 1
@@ -85,6 +86,10 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"  ! {note}")
     if meta.source:
         print(f"  source: {meta.source}")
+    for path, take in zip(exercise.take_paths, exercise.takes, strict=True):
+        video = take_video_path(path)
+        kept = f"with its video {video.name}" if video is not None else "no video"
+        print(f"  take {path.name}: {len(take)} frames, {take.duration_s:.1f} s, {kept}")
     output = args.output or Path(f"{exercise.slug}.png")
     print(f"reference sheet: {render_sheet(exercise, output)}")
     return 0

@@ -7,15 +7,17 @@ distance and view, enough light) until it has been right for a moment, then the 
 recording until ``duration_s``, Ctrl-C, or "quit" from the preview. A camera that drops out
 is waited for; one that gives no picture for ``lost_after_s`` ends the recording with
 ``CameraLostError`` and nothing is kept. From a video file: every frame, no countdown.
-Trimming and the quality check follow in ``coach.library.takes``.
+Either way the recorded frames may also be kept as the take's video
+(``coach.library.take_video``). Trimming and the quality check follow in
+``coach.library.takes``.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,7 @@ import numpy as np
 from coach.backend import DEFAULT_MAX_PEOPLE, PoseBackend
 from coach.errors import InputError
 from coach.extract import extract_from_source
+from coach.library.take_video import TakeVideoWriter
 from coach.live.setup import SetupGate, check_setup, frame_brightness
 from coach.overlay.countdown import CountdownAnnotator
 from coach.overlay.message import MessageAnnotator
@@ -77,6 +80,41 @@ class TakeMoment:
 
 #: Shown each moment of a camera recording; returning "quit" stops it.
 Watcher = Callable[[TakeMoment], str | None]
+#: Given every recorded frame (``Frame.timestamp_ms`` is its landmark frame's time).
+FrameKeeper = Callable[[Frame], None]
+
+
+class _KeptFrames:
+    """A video file whose frames also go to ``keep`` as they are read (in the thread that
+    decodes ahead of the model), those of the first ``duration_s`` seconds (None: all)."""
+
+    def __init__(self, source: FrameSource, keep: FrameKeeper,
+                 duration_s: float | None) -> None:
+        self.source = source
+        self.keep = keep
+        self.duration_s = duration_s
+        self.name, self.fps, self.frame_count = source.name, source.fps, source.frame_count
+
+    def __iter__(self) -> Iterator[Frame]:
+        stop_ms: float | None = None
+        frames = iter(self.source)
+        try:
+            for frame in frames:
+                if stop_ms is None:
+                    stop_ms = frame.timestamp_ms + (math.inf if self.duration_s is None
+                                                    else self.duration_s * 1000.0)
+                if frame.timestamp_ms < stop_ms:
+                    self.keep(frame)
+                yield frame
+        finally:
+            close = getattr(frames, "close", None)
+            if callable(close):
+                close()
+
+    def shortfall(self) -> str | None:
+        """The source's note on frames it could not decode (see ``VideoFileSource``)."""
+        note = getattr(self.source, "shortfall", None)
+        return note() if callable(note) else None
 
 
 class _StartGate:
@@ -115,8 +153,10 @@ def record_from_source(source: FrameSource, backend: PoseBackend, *,
                        on_start: Callable[[], None] | None = None,
                        reopen: Callable[[], FrameSource] | None = None,
                        setup_view: str | None = None, watch: Watcher | None = None,
-                       lost_after_s: float = LOST_AFTER_S) -> PoseSequence:
-    """Record the followed person's poses from an open ``source``.
+                       lost_after_s: float = LOST_AFTER_S,
+                       keep: FrameKeeper | None = None) -> PoseSequence:
+    """Record the followed person's poses from an open ``source``; ``keep`` (when given)
+    sees every recorded frame.
 
     A live source goes through the pipeline's capture: the setup check for the camera view
     ``setup_view`` ("front" or "side"; None: no check), the countdown
@@ -128,7 +168,8 @@ def record_from_source(source: FrameSource, backend: PoseBackend, *,
     ``InputError`` if nothing was recorded.
     """
     if not source.is_live:
-        seq = extract_from_source(source, backend, progress=True)
+        read = source if keep is None else _KeptFrames(source, keep, duration_s)
+        seq = extract_from_source(read, backend, progress=True)
         return seq if duration_s is None else _first_seconds(seq, duration_s)
 
     def cannot_reopen() -> FrameSource:
@@ -168,6 +209,8 @@ def record_from_source(source: FrameSource, backend: PoseBackend, *,
                         if recorder.image_size is None:
                             recorder.image_size = (frame.rgb.shape[1], frame.rgb.shape[0])
                         recorder.append(pose)
+                        if keep is not None:
+                            keep(frame)
                         moment = TakeMoment("recording", frame, pose, seconds=elapsed_s)
                 if watch is not None and watch(moment) == "quit":
                     break
@@ -223,20 +266,37 @@ def record_take(spec: str | int | Path, *, model_path: str | Path | None = None,
                 on_start: Callable[[], None] | None = None,
                 setup_view: str | None = None, watch: Watcher | None = None,
                 lost_after_s: float = LOST_AFTER_S,
-                opener: Callable[[str | int | Path], FrameSource] = open_source
-                ) -> PoseSequence:
+                opener: Callable[[str | int | Path], FrameSource] = open_source,
+                video: Path | None = None) -> PoseSequence:
     """Open a camera index, stream URL, video file or image folder with ``opener`` and
     record a raw take (max_people: people the pose model looks for in each frame; the other
     options as in ``record_from_source``); a landmark recording (``.npz``/``.json``) is read
-    as it is, without the model."""
+    as it is, without the model.
+
+    video: keep the recorded frames there as the take's video (``TakeVideoWriter``; the file
+    appears only when the recording succeeds). Refused (``InputError``, before the model
+    runs) for a landmark recording or an image folder, which have no video to keep.
+    """
     if not isinstance(spec, int) and is_recording_path(spec):
+        if video is not None:
+            raise InputError(_no_video(spec, "a landmark recording"))
         seq = load_recording(spec)
         return seq if duration_s is None else _first_seconds(seq, duration_s)
-    with opener(spec) as source:
+    with opener(spec) as source, ExitStack() as stack:
+        if video is not None and source.still_images:
+            raise InputError(_no_video(spec, "an image folder"))
+        keep = None if video is None else stack.enter_context(
+            TakeVideoWriter(video, source.fps)).write
         mode = "image" if source.still_images else "video"
         with PoseBackend(model_path, mode=mode, max_people=max_people) as backend:
             return record_from_source(source, backend, countdown_s=countdown_s,
                                       duration_s=duration_s, on_countdown=on_countdown,
                                       on_start=on_start, reopen=lambda: opener(spec),
                                       setup_view=setup_view, watch=watch,
-                                      lost_after_s=lost_after_s)
+                                      lost_after_s=lost_after_s, keep=keep)
+
+
+def _no_video(spec: str | int | Path, kind: str) -> str:
+    """Why ``--keep-video`` cannot be used with the source ``spec``, which is ``kind``."""
+    return (f"--keep-video: {spec} is {kind}, which has no video to keep (record from a "
+            "camera or a video file)")

@@ -4,6 +4,7 @@ One folder per exercise, named by its slug::
 
     <root>/<slug>/exercise.toml        metadata (see ``coach.library.meta``)
     <root>/<slug>/takes/take-001.npz   one landmark recording per instructor take
+    <root>/<slug>/takes/take-001.mp4   the take's video, when kept (coach.library.take_video)
     <root>/<slug>/LICENSE, NOTICE.md   where recordings come from (optional)
 
 Roots are searched in order and an earlier root's exercise hides a later one of the same slug.
@@ -22,17 +23,18 @@ import shutil
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
 import numpy as np
 
 from coach import shipped_folder
 from coach.atomic import atomic_path, atomic_write, default_file_mode
-from coach.errors import CoachError
+from coach.errors import CoachError, OutputError
 from coach.library.errors import LibraryError, MetadataError, SlugError, TakeError
 from coach.library.meta import (
     MAX_METADATA_BYTES,
@@ -58,13 +60,23 @@ ENV_VAR = "COACH_LIBRARY"
 BUILTIN_DIR = shipped_folder("reference_poses")
 TAKES_DIR = "takes"
 TAKE_RE = re.compile(r"^take-(\d{3,6})\.(npz|json)$")
+#: A take's kept video has the take's name with this suffix (``take-001.mp4``).
+TAKE_VIDEO_SUFFIX = ".mp4"
+TAKE_VIDEO_RE = re.compile(r"^take-(\d{3,6})\.mp4$")
 #: Files besides the metadata and the takes that an exercise folder may carry.
 EXTRA_FILE_RE = re.compile(r"^(LICENSE|NOTICE|README)(\.[A-Za-z0-9]{1,8})?$")
+#: What an exercise folder may hold, for messages (see ``_allowed_member``).
+ALLOWED_MEMBERS = (f"{METADATA_FILE}, takes/take-NNN.npz (or .json), takes/take-NNN.mp4 "
+                   "(the video of the take of that number), LICENSE, NOTICE, README")
 #: Longest take accepted, in frames (an hour at 30 fps).
 MAX_TAKE_FRAMES = 108_000
 #: Largest take file read, in bytes. A saved take (.npz) measured about 1 kB per frame, so
 #: ``MAX_TAKE_FRAMES`` frames come to about 100 MB; a take larger than this is not saved.
 MAX_TAKE_BYTES = 160 * 1024 * 1024
+#: Largest take video stored or imported, in bytes. Kept by ``coach record --keep-video``
+#: (at most 640 px, H.264), the sample clips came to 1.1-4.3 MB a minute, so this holds an
+#: hour's take (``MAX_TAKE_FRAMES``) at up to 5 MB a minute; a larger one is not saved.
+MAX_TAKE_VIDEO_BYTES = 320 * 1024 * 1024
 #: Fewest frames with a person that a take must hold.
 MIN_TAKE_FRAMES = 5
 #: Largest exercise archive read, uncompressed, in bytes.
@@ -105,8 +117,15 @@ def take_number(path: Path) -> int:
     return int(found.group(1))
 
 
+def take_video_path(take: Path) -> Path | None:
+    """The video kept beside the take file ``take``, or None when there is none."""
+    video = take.with_suffix(TAKE_VIDEO_SUFFIX)
+    return video if video.is_file() else None
+
+
 def take_paths(folder: Path) -> tuple[Path, ...]:
-    """The take files of an exercise folder, in take-number order (temp files are ignored)."""
+    """The take files of an exercise folder (landmark recordings, not their videos), in
+    take-number order (temp files are ignored)."""
     takes = folder / TAKES_DIR
     if not takes.is_dir():
         return ()
@@ -197,10 +216,12 @@ class Exercise:
         """One plain phrase for listings."""
         if self.is_waiting:
             return "waiting for an instructor's recording"
+        videos = sum(take_video_path(p) is not None for p in self.take_paths)
+        takes = f"{len(self.take_paths)} take(s)" + (f", {videos} with video" if videos else "")
         if self.meta.hold is not None:
-            extra = f", {len(self.take_paths)} take(s)" if self.take_paths else ""
+            extra = f", {takes}" if self.take_paths else ""
             return f"held posture, {len(self.meta.hold.targets)} targets{extra}"
-        return f"{len(self.take_paths)} take(s)"
+        return takes
 
     def require_recording(self, verb: str = "scored") -> None:
         """Refuse (``LibraryError``) a movement still waiting for its first recording.
@@ -404,44 +425,49 @@ class Library:
             raise LibraryError(f"no exercise '{slug}' yet: give its metadata to create it")
         return self.save_meta(slug, meta)
 
-    def add_take(self, slug: str, seq: PoseSequence) -> Path:
-        """Save a take after the earlier ones (``takes/take-NNN.npz``).
+    def add_take(self, slug: str, seq: PoseSequence, video: Path | None = None) -> Path:
+        """Save a take after the earlier ones (``takes/take-NNN.npz``), with ``video`` (a
+        take video, ``coach.library.take_video``) copied beside it as ``take-NNN.mp4``.
 
-        The file is written and synced under a hidden temp name, then hard-linked to the first
-        free take name: a take is never half-written under its real name, and two recordings
-        saved at once never overwrite each other."""
+        Each file is written and synced under a hidden temp name, then hard-linked to the
+        first number free for both (the video first, so a take never appears without the
+        video it was saved with): a file is never half-written under its real name, two
+        recordings saved at once never overwrite each other, and a failure leaves neither.
+        A video larger than ``MAX_TAKE_VIDEO_BYTES`` is refused (``TakeError``) before
+        anything is written."""
         from coach.recording import recording_bytes
 
         folder = self._own_folder(slug)
         if not (folder / METADATA_FILE).exists():
             raise LibraryError(f"{folder}: no exercise '{slug}' in the writable library")
         check_take(seq, f"take for '{slug}'")
+        if video is not None:
+            check_regular_file(video, MAX_TAKE_VIDEO_BYTES, "a take's video", TakeError)
         takes = folder / TAKES_DIR
         takes.mkdir(exist_ok=True)
         data = recording_bytes(seq, "npz")
         if len(data) > MAX_TAKE_BYTES:
             raise TakeError(f"take for '{slug}': {len(data)} bytes, larger than a take may be "
                             f"({MAX_TAKE_BYTES})")
-        fd, tmp_name = tempfile.mkstemp(prefix=".take.", suffix=".tmp.npz", dir=takes)
-        tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as handle:
-                os.fchmod(handle.fileno(), default_file_mode())
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            existing = take_paths(folder)
-            number = take_number(existing[-1]) + 1 if existing else 1
-            while True:
-                target = takes / f"take-{number:03d}.npz"
-                try:
-                    os.link(tmp, target)
-                    break
-                except FileExistsError:
+            with ExitStack() as temps:
+                tmp = temps.enter_context(_synced_temp(takes, ".npz",
+                                                       lambda out: out.write(data)))
+                tmp_video = None
+                if video is not None:
+                    kept = video
+                    tmp_video = temps.enter_context(_synced_temp(
+                        takes, TAKE_VIDEO_SUFFIX, lambda out: _copy_file(kept, out)))
+                existing = take_paths(folder)
+                number = take_number(existing[-1]) + 1 if existing else 1
+                while not _link_take(tmp, tmp_video, takes / f"take-{number:03d}.npz"):
                     number += 1
-        finally:
-            tmp.unlink(missing_ok=True)
-        log.info("saved take %s (%d frames)", target, len(seq))
+        except OSError as exc:
+            raise OutputError(f"{takes}: the take for '{slug}' cannot be saved "
+                              f"({exc.strerror or exc})") from None
+        target = takes / f"take-{number:03d}.npz"
+        log.info("saved take %s (%d frames%s)", target, len(seq),
+                 "" if video is None else ", with its video")
         return target
 
     def remove(self, name: str) -> Path:
@@ -459,7 +485,8 @@ class Library:
         return folder
 
     def export(self, name: str, dest: str | os.PathLike[str]) -> Path:
-        """Write an exercise (metadata, takes, license files) as one zip archive.
+        """Write an exercise (metadata, takes and their videos, license files) as one zip
+        archive.
 
         ``dest`` is a ``.zip`` path or a folder that receives ``<slug>.zip``."""
         exercise = self.get(name)
@@ -472,7 +499,9 @@ class Library:
             for path in sorted(exercise.folder.rglob("*")):
                 rel = path.relative_to(exercise.folder)
                 if path.is_file() and _allowed_member(rel.as_posix()):
-                    zf.write(path, f"{exercise.slug}/{rel.as_posix()}")
+                    # a video is compressed already: stored as it is
+                    zf.write(path, f"{exercise.slug}/{rel.as_posix()}",
+                             zipfile.ZIP_STORED if path.suffix == TAKE_VIDEO_SUFFIX else None)
         return target
 
     def import_path(self, source: str | os.PathLike[str], *, slug: str | None = None) -> Exercise:
@@ -495,6 +524,7 @@ class Library:
                 shown = f"{source}:{name}"
             try:
                 load_exercise(staging / name, read_only=False, load_takes=True)
+                _check_take_videos(staging / name)
             except CoachError as exc:  # name the user's file, not the staging copy
                 raise type(exc)(str(exc).replace(str(staging / name), shown)) from None
             if self.find_folder(name) is not None:
@@ -508,27 +538,99 @@ class Library:
         return load_exercise(final, read_only=False, load_takes=True)
 
 
+@contextmanager
+def _synced_temp(folder: Path, suffix: str, fill: Callable[[IO[bytes]], object]
+                 ) -> Iterator[Path]:
+    """A hidden temp file in ``folder`` (``.take.*.tmp<suffix>``, which no take name
+    matches), written by ``fill``, synced and given the default file mode; removed when the
+    block ends (the take's names are hard links to it by then)."""
+    fd, tmp_name = tempfile.mkstemp(prefix=".take.", suffix=f".tmp{suffix}", dir=folder)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), default_file_mode())
+            fill(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        yield tmp
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _copy_file(path: Path, out: IO[bytes]) -> None:
+    """Copy the file at ``path`` into the open file ``out``."""
+    with open(path, "rb") as source:
+        shutil.copyfileobj(source, out)
+
+
+def _link_take(tmp: Path, tmp_video: Path | None, target: Path) -> bool:
+    """Hard-link ``tmp`` to the take name ``target`` and ``tmp_video`` (None: no video) to
+    the video name beside it, the video first; False, with nothing linked, when either name
+    is taken. A video already under the video name (left there by hand) also takes the
+    number, so it is never shown with a take it was not recorded with."""
+    video_target = target.with_suffix(TAKE_VIDEO_SUFFIX)
+    try:
+        if tmp_video is None:
+            if os.path.lexists(video_target):
+                return False
+        else:
+            os.link(tmp_video, video_target)
+    except FileExistsError:
+        return False
+    try:
+        os.link(tmp, target)
+    except BaseException as exc:
+        if tmp_video is not None:
+            video_target.unlink(missing_ok=True)
+        if isinstance(exc, FileExistsError):
+            return False
+        raise
+    return True
+
+
 def _allowed_member(rel: str) -> bool:
     """Whether a path inside an exercise folder belongs to the exercise (posix, relative)."""
     parts = PurePosixPath(rel).parts
     if len(parts) == 1:
         return parts[0] == METADATA_FILE or bool(EXTRA_FILE_RE.match(parts[0]))
-    return len(parts) == 2 and parts[0] == TAKES_DIR and bool(TAKE_RE.match(parts[1]))
+    return len(parts) == 2 and parts[0] == TAKES_DIR and bool(
+        TAKE_RE.match(parts[1]) or TAKE_VIDEO_RE.match(parts[1]))
 
 
 def _member_limit(rel: str) -> int:
     """Largest size of an exercise folder's file, by what it is (see ``_allowed_member``)."""
     if rel == METADATA_FILE:
         return MAX_METADATA_BYTES
-    return MAX_TAKE_BYTES if rel.startswith(f"{TAKES_DIR}/") else MAX_EXTRA_FILE_BYTES
+    if rel.startswith(f"{TAKES_DIR}/"):
+        return MAX_TAKE_VIDEO_BYTES if rel.endswith(TAKE_VIDEO_SUFFIX) else MAX_TAKE_BYTES
+    return MAX_EXTRA_FILE_BYTES
 
 
 def _too_large(where: str, size: int, rel: str) -> LibraryError | TakeError:
     """The error for a file of an exercise folder larger than its kind may be."""
     if rel.startswith(f"{TAKES_DIR}/"):
-        return TakeError(f"{where}: {size} bytes, larger than a take may be ({MAX_TAKE_BYTES})")
+        what = "a take's video" if rel.endswith(TAKE_VIDEO_SUFFIX) else "a take"
+        return TakeError(f"{where}: {size} bytes, larger than {what} may be "
+                         f"({_member_limit(rel)})")
     return LibraryError(f"{where}: {size} bytes, more than such a file may hold "
                         f"({_member_limit(rel)})")
+
+
+def _check_take_videos(folder: Path) -> None:
+    """Refuse (``TakeError``) a take video of an exercise folder without the take of its
+    number beside it, or that is not a readable video."""
+    from coach.sources import VideoFileSource
+
+    takes = folder / TAKES_DIR
+    videos = sorted(takes.glob(f"take-*{TAKE_VIDEO_SUFFIX}")) if takes.is_dir() else []
+    for video in videos:
+        if not any(video.with_suffix(s).is_file() for s in (".npz", ".json")):
+            raise TakeError(f"{video}: a take's video needs the take of the same number "
+                            f"beside it ({video.stem}.npz or .json)")
+        try:
+            VideoFileSource(video, decode_threads=1).close()
+        except CoachError as exc:
+            raise TakeError(str(exc)) from None
 
 
 def _copy_exercise_folder(source: Path, target: Path) -> None:
@@ -541,7 +643,7 @@ def _copy_exercise_folder(source: Path, target: Path) -> None:
                 if PurePosixPath(rel).name.startswith("."):
                     continue
                 raise LibraryError(f"{path}: not part of an exercise folder (expected "
-                                   f"{METADATA_FILE}, takes/take-NNN.npz, LICENSE, NOTICE)")
+                                   f"{ALLOWED_MEMBERS})")
             size = path.stat().st_size
             if size > _member_limit(rel):
                 raise _too_large(str(path), size, rel)
@@ -556,7 +658,8 @@ def _check_archive_member(source: Path, info: zipfile.ZipInfo, inner: str) -> No
     a link, larger than its kind of file may be, or packed suspiciously tightly (a bomb)."""
     shown = printable(info.filename)[:80]
     if not inner or not _allowed_member(inner):
-        raise LibraryError(f"{source}: unexpected member {shown!r}")
+        raise LibraryError(f"{source}: unexpected member {shown!r} (expected "
+                           f"{ALLOWED_MEMBERS}, in one folder)")
     fault = zip_member_fault(info)
     if fault:
         raise LibraryError(f"{source}: {fault}")
