@@ -18,15 +18,22 @@ def extract_from_source(source: FrameStream, backend: PoseBackend, *, stride: in
                         progress: bool = False) -> PoseSequence:
     """Run ``backend`` on every ``stride``-th frame of ``source``; timestamps stay the source's.
 
-    Decoding runs ahead of the model (``coach.pipeline.file_poses``). Raises InputError if the
-    source gives no frame.
+    Decoding runs ahead of the model (``coach.pipeline.file_poses``). A camera or stream is
+    read until it ends or Ctrl-C: then the frames so far are kept (a file is read to its end;
+    Ctrl-C there stops with nothing). Raises InputError if the source gives no frame.
     """
     poses = []
     image_size: tuple[int, int] | None = None
-    for frame, pose in file_poses(source, backend.detect, stride=stride, progress=progress):
-        if image_size is None:
-            image_size = (frame.rgb.shape[1], frame.rgb.shape[0])
-        poses.append(pose)
+    try:
+        for frame, pose in file_poses(source, backend.detect, stride=stride, progress=progress):
+            if image_size is None:
+                image_size = (frame.rgb.shape[1], frame.rgb.shape[0])
+            poses.append(pose)
+    except KeyboardInterrupt:
+        if not (getattr(source, "is_live", False) and poses):
+            raise
+        log.warning("%s: stopped after %d frames (Ctrl-C); they are kept", source.name,
+                    len(poses))
     if not poses:
         raise InputError(f"{source.name}: no frames could be read")
     shortfall = getattr(source, "shortfall", None)

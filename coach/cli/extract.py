@@ -16,7 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "extract", help="extract pose landmarks from a video or image folder to a recording",
         description="Run the pose model on a video, image folder or camera and write the "
-                    "landmarks as a recording that every other command accepts as input.",
+                    "landmarks as a recording that every other command accepts as input. "
+                    "A camera or stream is read until it ends or Ctrl-C, which keeps the "
+                    "frames captured so far.",
     )
     parser.add_argument("input", help="video file, image folder, camera index or stream URL")
     parser.add_argument("-o", "--output", type=Path, required=True,

@@ -71,6 +71,35 @@ def test_extract_from_source_refuses_a_source_without_frames(tmp_path, sample_pa
         extract_from_source(source, backend)
 
 
+class _CtrlCAt:
+    """The real pose model, with Ctrl-C arriving while it works on the ``at``-th frame."""
+
+    def __init__(self, backend: PoseBackend, at: int) -> None:
+        self.backend, self.at, self.calls = backend, at, 0
+
+    def detect(self, frame: Frame, image: object) -> object:
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return self.backend.detect(frame, image)
+
+
+@pytest.mark.parametrize("live", [True, False], ids=["camera", "file"])
+def test_ctrl_c_keeps_a_camera_capture_and_stops_a_file(sample_path, live):
+    class Source(VideoFileSource):
+        is_live = live
+
+    with Source(sample_path("squats")) as source, PoseBackend() as backend:
+        stopping = _CtrlCAt(backend, at=10)
+        if not live:
+            with pytest.raises(KeyboardInterrupt):
+                extract_from_source(source, stopping)  # type: ignore[arg-type]
+            return
+        sequence = extract_from_source(source, stopping)  # type: ignore[arg-type]
+    assert len(sequence) == 9 and sequence.present.all()
+    assert sequence.timestamps_ms.tolist() == pytest.approx([i * 200.0 for i in range(9)])
+
+
 class _StallingCamera:
     """A camera that gives ``frames`` frames of a clip, then a read that does not return
     until ``release``."""
