@@ -91,7 +91,18 @@ class ScoringParams:
     min_hold_s: a held posture seen for less than this (seconds) is refused as too short.
     tempo_same: tempo ratio band read as "about the reference's pace".
     tempo_rushed: from this ratio on (or below its inverse) the pace gets a cue, after the
-        body's cues: people's own pace differs more than ``tempo_same``.
+        body's cues: people's own pace differs more than ``tempo_same``. Chosen on the
+        UI-PRMD development subjects: another person's correct repetition differs from the
+        instructor's pace by up to 1.5x in nine of ten cases and 1.7x in 19 of 20 (1.5-1.7x
+        whichever subject or movement is left out), so 1.5 cued the pace of one correct
+        attempt in nine; 2.0 cues it for one correct attempt in ninety and one incorrect in
+        fifteen.
+    coverage_cue: the "carry the movement through" cue comes when the attempt's last matched
+        moment is short of this share of the reference's motion. Chosen on the UI-PRMD
+        development subjects: correct and incorrect attempts stop short alike (19 of 20
+        within 15% and 18% of the end: the open end of the alignment), so the cue at
+        ``coverage_full`` (0.85) hardly told them apart (AUC 0.54) and went to one correct
+        attempt in twenty; 0.7 keeps it for an attempt that clearly stops early.
     tempo_penalty_fast / tempo_penalty_slow: penalty per squared doubling outside ``tempo_same``.
     min_repetition_share: a pass through the reference covering less of its motion than this
         is not a repetition of its own (it is joined to the one before).
@@ -120,7 +131,8 @@ class ScoringParams:
     max_tempo: float = 3.0
     min_hold_s: float = 0.3
     tempo_same: tuple[float, float] = (0.8, 1.25)
-    tempo_rushed: float = 1.5
+    tempo_rushed: float = 2.0
+    coverage_cue: float = 0.7
     tempo_penalty_fast: float = 0.12
     tempo_penalty_slow: float = 0.05
     min_repetition_share: float = 0.5

@@ -406,7 +406,7 @@ def pass_report(ts: np.ndarray, j: np.ndarray, z: np.ndarray, w: np.ndarray,
         cues.append(cue("tempo", "+", ratio))
     elif np.isfinite(ratio) and ratio < 1.0 / params.tempo_rushed:
         cues.append(cue("tempo", "-", 1.0 / max(ratio, 1e-6)))
-    if motion[-1] > 0 and 1.0 - motion[j[-1]] / motion[-1] > 1.0 - params.coverage_full:
+    if motion[-1] > 0 and motion[j[-1]] / motion[-1] < params.coverage_cue:
         cues.append(cue("coverage", "-", 1.0 - coverage))
     cues = cues[:params.max_cues]
     region_frame, _, _ = frame_scores(z, w, region_masks(names), params)

@@ -35,7 +35,7 @@ def test_report_dict_is_json_and_complete(template) -> None:
 
 
 def test_summary_text_names_the_essentials(template) -> None:
-    report = score(make_sequence(n=45, noise=0.004, still=8, extra={"flexion": 35.0}),
+    report = score(make_sequence(n=36, noise=0.004, still=8, extra={"flexion": 35.0}),
                    template)
     text = report.summary_text()
     assert text.startswith(f"Score {report.overall:.0f}/100 against 'reach'")
