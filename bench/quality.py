@@ -20,7 +20,11 @@ Protocol (fixed before looking at results):
   body region that differs most. That region is found
   without the scorer: the incorrect repetition against the same person's own correct
   repetitions (DTW-aligned), per feature in units of that person's between-repetition spread,
-  the region of the largest difference.
+  the region of the largest difference (the goal's "1st cue"). Beside it, two looser readings
+  of the same truth, not goals: the first cue names one of the two regions that differ most
+  ("top 2"), or a region that truly changed, by at least ``CHANGED_Z`` of the person's spreads
+  ("changed"). Several regions often change together in an incorrect repetition, and which
+  one changes most depends on the spread's floor (``TRUTH_SPREAD_FLOOR``).
 - Beside it, in the same run, a plain baseline: six joint angles (trunk flexion, lateral bend,
   both shoulders, both knees... see ``BASELINE_FEATURES``), z-scored by the takes, the mean
   multi-dimensional DTW distance to the takes (either side: the better of plain and mirrored).
@@ -74,6 +78,9 @@ BASELINE_FEATURES = ("trunk_flexion_deg", "lateral_bend_deg", "left_shoulder_deg
                      "right_knee_deg")
 #: Floor of a person's between-repetition spread when finding the region that differs (deg).
 TRUTH_SPREAD_FLOOR = 3.0
+#: A region "truly changed" in an incorrect repetition when it differs from the person's own
+#: correct ones by at least this many of their between-repetition spreads.
+CHANGED_Z = 2.0
 
 
 def uiprmd_path(movement: str, subject: str, rep: int, correct: bool) -> Path:
@@ -109,10 +116,11 @@ def _aligned_diff(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray
         return np.nanmean(np.abs(a[path[:, 0]] - b[path[:, 1]]), axis=0)
 
 
-def differing_region(names: tuple[str, ...], wrong: np.ndarray,
-                     own_correct: list[np.ndarray]) -> str:
-    """The region whose features differ most between an incorrect repetition and the same
-    person's correct ones, in units of that person's between-repetition spread."""
+def region_differences(names: tuple[str, ...], wrong: np.ndarray,
+                       own_correct: list[np.ndarray]) -> dict[str, float]:
+    """Region -> how much its features differ (the largest) between an incorrect repetition
+    and the same person's correct ones, in units of that person's between-repetition spread;
+    -inf for a region with no measurable feature."""
     scale = np.full(len(names), 10.0)  # degrees, only to steer the alignment
     diffs = np.nanmean([_aligned_diff(wrong, c, scale) for c in own_correct], axis=0)
     between = []
@@ -121,9 +129,8 @@ def differing_region(names: tuple[str, ...], wrong: np.ndarray,
             between.append(_aligned_diff(c, d, scale))
     spread = np.maximum(np.nanmean(between, axis=0), TRUTH_SPREAD_FLOOR)
     z = diffs / spread
-    best = {r: max((z[f] for f, n in enumerate(names) if SPECS[n].region == r
+    return {r: max((float(z[f]) for f, n in enumerate(names) if SPECS[n].region == r
                     and np.isfinite(z[f])), default=-np.inf) for r in REGIONS}
-    return max(best, key=lambda r: best[r])
 
 
 def baseline_distance(attempt: np.ndarray, takes: list[np.ndarray], cols: list[int],
@@ -149,8 +156,17 @@ class Attempt:
     score: float
     cues: tuple[str, ...]
     first_region: str
-    truth_region: str
+    truth: dict[str, float]  # region -> difference (``region_differences``); {} if correct
     baseline: float
+
+    @property
+    def truth_region(self) -> str:
+        """The region that differs most ("" for a correct attempt)."""
+        return max(self.truth, key=lambda r: self.truth[r]) if self.truth else ""
+
+    @property
+    def truth_top_two(self) -> tuple[str, ...]:
+        return tuple(sorted(self.truth, key=lambda r: -self.truth[r])[:2])
 
 
 def _cue_region(key: tuple[str, str]) -> str:
@@ -179,8 +195,8 @@ def evaluate_movement(movement: str, instructors: tuple[str, ...],
     names = features_of(reps[(SUBJECTS[0], True)][0])[0]
     values = {(s, ok, k): features_of(seq)[1] for (s, ok), seqs in reps.items()
               for k, seq in enumerate(seqs)}
-    truth = {(s, k): differing_region(names, values[(s, False, k)],
-                                      [values[(s, True, i)] for i in range(len(REPS))])
+    truth = {(s, k): region_differences(names, values[(s, False, k)],
+                                        [values[(s, True, i)] for i in range(len(REPS))])
              for s in SUBJECTS for k in range(len(REPS))}
     cols = [names.index(n) for n in BASELINE_FEATURES]
     perm, signs = mirror_indices(names)
@@ -201,7 +217,7 @@ def evaluate_movement(movement: str, instructors: tuple[str, ...],
                         out.append(Attempt(
                             movement, instructor, subject, correct, float(report.overall),
                             tuple(report.cues), _cue_region(keys[0]) if keys else "",
-                            "" if correct else truth[(subject, k)],
+                            {} if correct else truth[(subject, k)],
                             baseline_distance(values[(subject, correct, k)], takes, cols,
                                               mirror_cols, signs[cols])))
     return out
@@ -227,6 +243,11 @@ def summarise(rows: list[Attempt]) -> dict[str, float]:
         "cued_bad": float(np.mean([a.first_region in REGIONS for a in bad])),
         "first_cue_right": float(np.mean([a.first_region == a.truth_region for a in bad
                                           if a.first_region in REGIONS] or [np.nan])),
+        "first_cue_top_two": float(np.mean([a.first_region in a.truth_top_two for a in bad
+                                            if a.first_region in REGIONS] or [np.nan])),
+        "first_cue_changed": float(np.mean([a.truth.get(a.first_region, -np.inf) >=
+                                            CHANGED_Z for a in bad
+                                            if a.first_region in REGIONS] or [np.nan])),
         "n": len(rows),
     }
 
@@ -236,15 +257,16 @@ def print_table(rows: list[Attempt]) -> dict[str, float]:
     for a in rows:
         by_movement[a.movement].append(a)
     head = (f"{'movement':44s} {'AUC':>5s} {'base':>5s} {'med ok':>6s} {'med bad':>7s} "
-            f"{'false cue':>9s} {'bad cued':>8s} {'1st cue':>7s} {'n':>5s}")
+            f"{'false cue':>9s} {'bad cued':>8s} {'1st cue':>7s} {'top 2':>5s} {'changed':>7s} "
+            f"{'n':>5s}")
     print(head)
     print("-" * len(head))
 
     def line(label: str, s: dict[str, float]) -> None:
         print(f"{label:44s} {s['auc']:5.3f} {s['baseline_auc']:5.3f} {s['median_correct']:6.1f} "
               f"{s['median_incorrect']:7.1f} {s['false_cues']:9.0%} {s['cued_bad']:8.0%} "
-              f"{s['first_cue_right']:7.0%} "
-              f"{s['n']:5d}")
+              f"{s['first_cue_right']:7.0%} {s['first_cue_top_two']:5.0%} "
+              f"{s['first_cue_changed']:7.0%} {s['n']:5d}")
 
     for m in sorted(by_movement):
         line(f"{m} {MOVEMENTS[m]}"[:44], summarise(by_movement[m]))
