@@ -273,7 +273,20 @@ def print_table(rows: list[Attempt]) -> dict[str, float]:
     pooled = summarise(rows)
     print("-" * len(head))
     line("pooled (every attempt ranked together)", pooled)
+    print(f"AUC against one reference at a time, mean: {_mean_auc(rows, by_person=False):.3f}; "
+          f"for one reference and one attempting person: {_mean_auc(rows, by_person=True):.3f}")
     return pooled
+
+
+def _mean_auc(rows: list[Attempt], by_person: bool) -> float:
+    """Mean AUC over references (movement, instructor), or over references and the people
+    attempting them: what ranking every attempt together costs, and what is left."""
+    groups: dict[tuple[str, ...], list[Attempt]] = defaultdict(list)
+    for a in rows:
+        groups[(a.movement, a.instructor, a.subject if by_person else "")].append(a)
+    return float(np.nanmean([auc([a.score for a in g if a.correct],
+                                 [a.score for a in g if not a.correct])
+                             for g in groups.values()]))
 
 
 def region_confusion(rows: list[Attempt]) -> None:
