@@ -186,7 +186,10 @@ def test_ctrl_c_saves_the_session(tmp_path, sample_path):
     proc = subprocess.Popen(
         [str(COACH), "live", "--exercise", "lunge-and-reach", "--source",
          str(sample_path("multi")), "--headless", "--output", str(out), "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # Ctrl-C as in a terminal, also when the tests run in the background (a shell without
+        # job control starts background commands with SIGINT ignored, and children inherit it)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (out.exists() and any(out.iterdir())):
         time.sleep(0.1)  # the video's temp file appears with the first coached frame
