@@ -259,6 +259,15 @@ def view_difference_deg(attempt: PoseSequence, up: np.ndarray | None, template: 
     return diff if np.isfinite(diff) else 0.0
 
 
+def moved_from_start(template: Template,
+                     params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
+    """(R, F) how far the reference is from its start posture (the median of its first
+    ``params.start_window_s``) at each moment, per feature, in the feature's unit (NaN where
+    unknown)."""
+    start = first_seconds(template.timestamps_ms, params.start_window_s)
+    return np.abs(template.mean - _nanmedian(template.mean[start]))
+
+
 def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
             params: ScoringParams = DEFAULT_PARAMS) -> Template:
     """The template with its tolerances widened for what is not the person's doing: the
@@ -272,9 +281,8 @@ def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
     noise = np.hypot(np.nan_to_num(jitter_deg(attempt_values)),
                      np.nan_to_num(jitter_deg(template.mean)))
     extra = np.hypot(view, params.noise_factor * noise)
-    start = first_seconds(template.timestamps_ms, params.start_window_s)
-    moved = np.abs(template.mean - _nanmedian(template.mean[start]))
-    extra = np.hypot(extra, params.motion_share * np.nan_to_num(moved))
+    extra = np.hypot(extra, params.motion_share * np.nan_to_num(moved_from_start(template,
+                                                                                 params)))
     if not (extra > 0).any():
         return template
     return replace(template, spread=np.hypot(template.spread, extra))
@@ -284,9 +292,8 @@ def key_moments(template: Template, params: ScoringParams = DEFAULT_PARAMS) -> n
     """(R,) how much each reference moment counts, averaging 1 over the reference: in
     proportion to 1 + ``params.key_moment_weight`` x how far the reference has moved from its
     start there (summed weighted feature change in tolerance units, 0-1 of its largest)."""
-    start = first_seconds(template.timestamps_ms, params.start_window_s)
     with np.errstate(invalid="ignore", divide="ignore"):
-        moved = np.abs(template.mean - _nanmedian(template.mean[start])) / template.spread
+        moved = moved_from_start(template, params) / template.spread
     moved = np.where(np.isfinite(moved), moved, 0.0) @ template.weights
     peak = moved.max() if len(moved) else 0.0
     key = 1.0 + params.key_moment_weight * (moved / peak if peak > 0 else moved)

@@ -240,32 +240,34 @@ def _run(options: LiveOptions, opener: Callable[[str], FrameSource],
     sinks: list[Sink] = []
     stem = None
     video_error = ""
-    scratch = ExitStack()
-    video: Path | None = None  # --output's video, or one only for the history (--keep-video)
-    try:
-        if options.output is not None:
-            stem = session_stem(Path(options.output), exercise.slug, datetime.now().astimezone())
-            video = paths["video"] = Path(options.output) / f"{stem}.mp4"
-        elif options.keep_video and options.save_history:
-            video = Path(scratch.enter_context(
-                tempfile.TemporaryDirectory(prefix="coach-live-"))) / "session.mp4"
-        if video is not None:
-            sinks.append(VideoSink(video, source.fps))
-        if window is not None:
-            sinks.append(WindowSink(window))
-        config = SessionConfig(view=exercise.meta.view, mirror_display=mirror,
-                               setup_check=setup)
-        session = Session(capture, backend.detect, coaching, config, sinks, source.fps,
-                          speak=None if voice is None else voice.say, follow=follow)
-        with _sigterm_as_interrupt():
-            outcome = session.run()
-    finally:
-        capture.stop()
-        backend.close()
-        if voice is not None:
-            voice.close()
-        video_error = _close_sinks(sinks)
-    with scratch:
+    # the video only for the history (--keep-video without --output) lives in a temp folder
+    # removed on every exit, once the session is saved
+    with ExitStack() as scratch:
+        video: Path | None = None  # --output's video, or one only for the history
+        try:
+            if options.output is not None:
+                stem = session_stem(Path(options.output), exercise.slug,
+                                    datetime.now().astimezone())
+                video = paths["video"] = Path(options.output) / f"{stem}.mp4"
+            elif options.keep_video and options.save_history:
+                video = Path(scratch.enter_context(
+                    tempfile.TemporaryDirectory(prefix="coach-live-"))) / "session.mp4"
+            if video is not None:
+                sinks.append(VideoSink(video, source.fps))
+            if window is not None:
+                sinks.append(WindowSink(window))
+            config = SessionConfig(view=exercise.meta.view, mirror_display=mirror,
+                                   setup_check=setup)
+            session = Session(capture, backend.detect, coaching, config, sinks, source.fps,
+                              speak=None if voice is None else voice.say, follow=follow)
+            with _sigterm_as_interrupt():
+                outcome = session.run()
+        finally:
+            capture.stop()
+            backend.close()
+            if voice is not None:
+                voice.close()
+            video_error = _close_sinks(sinks)
         if video is not None and not video.exists():
             paths.pop("video", None)
             video = None
