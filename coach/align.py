@@ -32,6 +32,7 @@ the session has run (``bench/align_speed.py`` checks the tenth minute against th
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -56,6 +57,17 @@ DEFAULT_OPEN_END = 0.15
 MIN_CONFIDENCE = 0.3
 #: Largest DTW matrix (attempt frames x reference moments) aligned at full time resolution.
 MAX_CELLS = 16_000_000
+
+
+def centred(values: np.ndarray) -> np.ndarray:
+    """(T, F) values minus each feature's median over time (NaN kept; a feature never seen is
+    left as it is): what alignment compares, so that a constant offset (a build, a camera
+    angle, another start posture) does not steer which moments are matched."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns: 0
+        med = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0) \
+            if np.isfinite(values).any() else np.zeros(values.shape[1])
+    return values - np.where(np.isfinite(med), med, 0.0)
 
 
 def _prepare(values: np.ndarray, confidence: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:

@@ -49,7 +49,7 @@ from typing import Literal
 
 import numpy as np
 
-from coach.align import DEFAULT_BAND, OnlineAligner, ReferenceModel, align
+from coach.align import DEFAULT_BAND, OnlineAligner, ReferenceModel, align, centred
 from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation, order_cues
 from coach.errors import InputError, NotEnoughPoseError
 from coach.features import SPECS, finite_points
@@ -359,19 +359,10 @@ def _both_ways(values: np.ndarray, weights: np.ndarray, i: np.ndarray, j: np.nda
     return float(np.mean(sides)) if sides else float("nan")
 
 
-def _centred(values: np.ndarray) -> np.ndarray:
-    """(T, F) values minus each feature's median over time (NaN kept)."""
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)  # all-NaN columns: 0
-        med = np.nanmedian(np.where(np.isfinite(values), values, np.nan), axis=0) \
-            if np.isfinite(values).any() else np.zeros(values.shape[1])
-    return values - np.where(np.isfinite(med), med, 0.0)
-
-
 def _centred_model(template: Template) -> ReferenceModel:
     """The template's alignment model on median-centred features (offsets do not steer the
     alignment)."""
-    return ReferenceModel(_centred(template.mean), template.spread, template.weights)
+    return ReferenceModel(centred(template.mean), template.spread, template.weights)
 
 
 @dataclass(frozen=True)
@@ -438,7 +429,7 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
                 params: ScoringParams) -> Report:
     """One pass: DTW alignment, deviations along the path, the pass's report."""
     template = context.template
-    al = align(_centred(attempt_values), attempt_conf, model, band=band)
+    al = align(centred(attempt_values), attempt_conf, model, band=band)
     j = al.reference_index
     names = template.feature_names
     shift = start_shift(attempt_values, template.mean[j], ts, names, params)

@@ -1,7 +1,9 @@
 """One reference movement from several instructor takes: DTW barycenter averaging (DBA).
 
-The takes' features (``coach.features``) are scaled by sqrt(weight) / tolerance so that a
-deviation counts the same in every feature, the take closest to all others (the medoid) starts
+The takes' features (``coach.features``) are centred on each take's own median (as the
+scorer aligns, so that a take's different start posture does not steer the alignment away from
+the movement) and scaled by sqrt(weight) / tolerance so that a deviation counts the same in
+every feature, the take closest to all others (the medoid) starts
 the barycenter, and dtaidistance's DBA refines it. Every take is then warped onto the
 barycenter's timeline; at each moment the mean over takes is the reference value and the
 standard deviation over takes is the spread: small where the instructor's takes agree, larger
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 from dtaidistance import dtw_barycenter, dtw_ndim
 
+from coach.align import centred
 from coach.features import feature_names
 from coach.library.errors import TakeError
 from coach.library.meta import ExerciseMeta
@@ -153,7 +156,7 @@ def average_takes(takes: Sequence[PoseSequence], name: str,
     if not usable.any():
         raise TakeError(f"exercise '{name}': no feature is measurable in every take")
     scale = np.sqrt(weights[usable]) / tolerances[usable]
-    series = [np.ascontiguousarray(v[:, usable] * scale) for v in filled]
+    series = [np.ascontiguousarray(centred(v)[:, usable] * scale) for v in filled]
     start = _medoid(series)
     barycenter = dtw_barycenter.dba_loop(series, c=series[start], max_it=DBA_MAX_ITER,
                                          thr=DBA_THRESHOLD, use_c=True)
