@@ -30,7 +30,7 @@ from coach.backend import model_image
 from coach.errors import CoachError, InputError
 from coach.pose import FramePose
 from coach.prefetch import prefetch
-from coach.sources import Frame, FrameSource
+from coach.sources import Frame, FrameSource, iterating
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -92,14 +92,9 @@ def _with_model_images(source: FrameStream, stride: int
     Stopped early, it closes the source's iterator, so a video file is closed by the thread
     that decodes it.
     """
-    frames = iter(source)
-    try:
+    with iterating(source) as frames:
         for frame in frames:
             yield frame, None if frame.index % stride else model_image(frame.rgb)
-    finally:
-        close = getattr(frames, "close", None)
-        if callable(close):
-            close()
 
 
 @dataclass(frozen=True)

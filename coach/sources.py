@@ -7,6 +7,7 @@ Video timestamps come from the container (presentation time), never from a frame
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import os
@@ -103,6 +104,20 @@ class _ClosingSource:
 
     def close(self) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+@contextlib.contextmanager
+def iterating(frames: Iterable[Frame]) -> Generator[Iterator[Frame], None, None]:
+    """The iterator over ``frames``, closed on leaving the block however it is left (a
+    generator's ``finally`` runs then, so a video file is released by the thread that decodes
+    it, not by the garbage collector)."""
+    iterator = iter(frames)
+    try:
+        yield iterator
+    finally:
+        close = getattr(iterator, "close", None)
+        if callable(close):
+            close()
 
 
 def usable_cores() -> int:

@@ -20,7 +20,7 @@ import numpy as np
 
 from coach.errors import InputError
 from coach.pose import PoseSequence
-from coach.sources import SAME_FRAME_MS, Frame
+from coach.sources import SAME_FRAME_MS, Frame, iterating
 
 #: Thumbnail width in pixels; JPEG quality.
 THUMB_WIDTH_PX, JPEG_QUALITY = 360, 85
@@ -70,9 +70,7 @@ def render_input(path: Path, seq: PoseSequence, moments_ms: list[float],
     with tempfile.TemporaryDirectory(prefix=f"coach-render-{os.getpid()}-") as tmp:
         video_path = Path(tmp) / "annotated.mp4"
         with contextlib.ExitStack() as stack:
-            close = getattr(frames, "close", None)
-            if callable(close):
-                stack.callback(close)
+            frames = stack.enter_context(iterating(frames))
             writer = None
             if annotate:
                 from coach.video_writer import VideoWriter

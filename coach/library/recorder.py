@@ -38,7 +38,7 @@ from coach.pipeline import CameraLostError, CaptureStatus, FrameCapture, live_po
 from coach.pose import FramePose, PoseSequence
 from coach.pose_recorder import PoseRecorder
 from coach.recording import is_recording_path, load_recording
-from coach.sources import Frame, FrameSource, open_source
+from coach.sources import Frame, FrameSource, iterating, open_source
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ class _KeptFrames:
 
     def __iter__(self) -> Iterator[Frame]:
         stop_ms: float | None = None
-        frames = iter(self.source)
-        try:
+        with iterating(self.source) as frames:
             for frame in frames:
                 if stop_ms is None:
                     stop_ms = frame.timestamp_ms + (math.inf if self.duration_s is None
@@ -106,10 +105,6 @@ class _KeptFrames:
                 if frame.timestamp_ms < stop_ms:
                     self.keep(frame)
                 yield frame
-        finally:
-            close = getattr(frames, "close", None)
-            if callable(close):
-                close()
 
     def shortfall(self) -> str | None:
         """The source's note on frames it could not decode (see ``VideoFileSource``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 
 import av
 import cv2
@@ -14,6 +15,7 @@ from coach.sources import (
     CameraSource,
     ImageFolderSource,
     VideoFileSource,
+    iterating,
     open_source,
 )
 from tests.foundation.helpers import turn_display
@@ -203,3 +205,23 @@ def test_missing_inputs_are_refused(tmp_path):
         open_source(tmp_path)
     with pytest.raises(InputError, match="cannot open"):
         CameraSource(str(tmp_path / "no_stream.mp4"))
+
+
+def test_iterating_closes_the_iterator_however_the_block_is_left() -> None:
+    closed: list[str] = []
+
+    def frames(name: str) -> Iterator[int]:
+        try:
+            yield from range(10)
+        finally:
+            closed.append(name)
+
+    with iterating(frames("early")) as it:
+        assert next(it) == 0
+    assert closed == ["early"]
+    with pytest.raises(RuntimeError), iterating(frames("failed")) as it:
+        next(it)
+        raise RuntimeError("stopped")
+    assert closed == ["early", "failed"]
+    with iterating([1, 2]) as plain:  # an iterator without close is left alone
+        assert list(plain) == [1, 2]
