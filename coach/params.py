@@ -83,6 +83,9 @@ class ScoringParams:
         score falls to exp(-1/2) ~ 61.
     held_softness: the same for a held posture's targets, whose tolerances are the edge of
         the zone the posture is held in (about 80 there).
+    gap_frames: attempt frames further apart than this many typical frame intervals leave a
+        gap (person not found, frames dropped): it keeps its length in the alignment, and the
+        reference moments it passes are not judged.
     coverage_full: share of the reference's motion from which an attempt is not marked down
         for stopping early.
     min_frames: fewest usable frames an attempt or a reference needs.
@@ -127,6 +130,7 @@ class ScoringParams:
     score_softness: float = 0.9
     held_softness: float = 1.5
     coverage_full: float = 0.85
+    gap_frames: float = 2.5
     min_frames: int = 2
     max_tempo: float = 3.0
     min_hold_s: float = 0.3

@@ -347,6 +347,28 @@ def _group_mean(values: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> 
         return np.where(den > 0, num / den, np.nan)
 
 
+def with_gaps(values: np.ndarray, confidence: np.ndarray, ts: np.ndarray,
+              params: ScoringParams = DEFAULT_PARAMS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The attempt on its own clock for alignment: values and confidences (T, F) at times
+    ``ts`` (T,) with the frames of each gap (frames more than ``params.gap_frames`` typical
+    intervals apart: the person not found, frames the pose model turned round) put back as
+    unknown rows (NaN, confidence 0), and (T,) the row of each real frame. Without them the
+    alignment would take the frames either side of a gap as consecutive and run behind the
+    reference from there on."""
+    rows = np.arange(len(ts))
+    if len(ts) >= 3:
+        step = np.diff(ts)
+        typical = float(np.median(step))
+        if typical > 0:
+            missing = np.where(step > params.gap_frames * typical,
+                               np.round(step / typical).astype(np.int64) - 1, 0)
+            rows = np.concatenate([[0], np.cumsum(1 + missing)])
+    full_values = np.full((rows[-1] + 1 if len(rows) else 0, values.shape[1]), np.nan)
+    full_conf = np.zeros_like(full_values)
+    full_values[rows], full_conf[rows] = values, confidence
+    return full_values, full_conf, rows
+
+
 def _both_ways(values: np.ndarray, weights: np.ndarray, i: np.ndarray, j: np.ndarray) -> float:
     """Mean of path-pair scores (K,) taken both ways: over attempt frames and over the
     reference moments passed, then averaged, so that neither a slow stretch (many attempt
@@ -429,14 +451,19 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
                 params: ScoringParams) -> Report:
     """One pass: DTW alignment, deviations along the path, the pass's report."""
     template = context.template
-    al = align(centred(attempt_values), attempt_conf, model, band=band)
-    j = al.reference_index
+    full_values, full_conf, rows = with_gaps(attempt_values, attempt_conf, ts, params)
+    al = align(centred(full_values), full_conf, model, band=band)
+    j = al.reference_index[rows]
     names = template.feature_names
     shift = start_shift(attempt_values, template.mean[j], ts, names, params)
     masks = region_masks(names)
     z, w = deviation(attempt_values, attempt_conf, template, np.arange(len(j)), j, shift)
     # both ways along the whole path: each attempt frame and each reference moment it passed
-    pi, pj = al.path[:, 0], al.path[:, 1]
+    # (the moments passed in a gap, where the person was not seen, are not judged)
+    frame_of_row = np.full(len(full_values), -1, dtype=np.int64)
+    frame_of_row[rows] = np.arange(len(rows))
+    seen = frame_of_row[al.path[:, 0]] >= 0
+    pi, pj = frame_of_row[al.path[seen, 0]], al.path[seen, 1]
     zp, wp = deviation(attempt_values, attempt_conf, template, pi, pj, shift)
     region_p, region_wp, frame_p = frame_scores(zp, wp, masks, params)
     sp = feature_score(zp, params.score_softness)
