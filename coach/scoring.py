@@ -347,22 +347,24 @@ def _group_mean(values: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> 
         return np.where(den > 0, num / den, np.nan)
 
 
-def with_gaps(values: np.ndarray, confidence: np.ndarray, ts: np.ndarray,
+def with_gaps(values: np.ndarray, confidence: np.ndarray, ts: np.ndarray, longest_ms: float,
               params: ScoringParams = DEFAULT_PARAMS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The attempt on its own clock for alignment: values and confidences (T, F) at times
     ``ts`` (T,) with the frames of each gap (frames more than ``params.gap_frames`` typical
     intervals apart: the person not found, frames the pose model turned round) put back as
-    unknown rows (NaN, confidence 0), and (T,) the row of each real frame. Without them the
-    alignment would take the frames either side of a gap as consecutive and run behind the
-    reference from there on."""
+    unknown rows (NaN, confidence 0), at most ``longest_ms`` of them per gap (the
+    reference's duration: a longer gap passes no more of it), and (T,) the row of each real
+    frame. Without them the alignment would take the frames either side of a gap as
+    consecutive and run behind the reference from there on."""
     rows = np.arange(len(ts))
     if len(ts) >= 3:
         step = np.diff(ts)
         typical = float(np.median(step))
         if typical > 0:
             missing = np.where(step > params.gap_frames * typical,
-                               np.round(step / typical).astype(np.int64) - 1, 0)
-            rows = np.concatenate([[0], np.cumsum(1 + missing)])
+                               np.minimum(step, longest_ms) / typical, 1.0)
+            rows = np.concatenate([[0], np.cumsum(np.maximum(np.round(missing), 1.0))])
+            rows = rows.astype(np.int64)
     full_values = np.full((rows[-1] + 1 if len(rows) else 0, values.shape[1]), np.nan)
     full_conf = np.zeros_like(full_values)
     full_values[rows], full_conf[rows] = values, confidence
@@ -451,7 +453,8 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
                 params: ScoringParams) -> Report:
     """One pass: DTW alignment, deviations along the path, the pass's report."""
     template = context.template
-    full_values, full_conf, rows = with_gaps(attempt_values, attempt_conf, ts, params)
+    full_values, full_conf, rows = with_gaps(attempt_values, attempt_conf, ts,
+                                             template.duration_s * 1000.0, params)
     al = align(centred(full_values), full_conf, model, band=band)
     j = al.reference_index[rows]
     names = template.feature_names

@@ -17,16 +17,22 @@ def test_with_gaps_puts_missing_frames_back_as_unknown_rows() -> None:
     ts = np.array([0.0, 33.0, 67.0, 100.0, 333.0, 367.0])  # 30 fps, 6 frames missing
     values = np.arange(12, dtype=float).reshape(6, 2)
     conf = np.full((6, 2), 0.9)
-    full_values, full_conf, rows = with_gaps(values, conf, ts)
+    full_values, full_conf, rows = with_gaps(values, conf, ts, longest_ms=5000.0)
     assert rows.tolist() == [0, 1, 2, 3, 10, 11]
     assert full_values.shape == (12, 2)
     np.testing.assert_array_equal(full_values[rows], values)
     assert np.isnan(full_values[4:10]).all() and (full_conf[4:10] == 0).all()
     # no gap (a little timing jitter is not one): nothing added
     even = np.array([0.0, 33.0, 68.0, 100.0, 132.0, 167.0])
-    same_values, _, same_rows = with_gaps(values, conf, even)
+    same_values, _, same_rows = with_gaps(values, conf, even, longest_ms=5000.0)
     assert same_rows.tolist() == list(range(6))
     np.testing.assert_array_equal(same_values, values)
+    # a gap longer than the reference passes no more of it than its whole length
+    _, _, capped = with_gaps(values, conf, ts, longest_ms=100.0)
+    assert capped.tolist() == [0, 1, 2, 3, 6, 7]
+    _, _, hour = with_gaps(values, conf, np.array([0.0, 33, 67, 100, 3.6e6, 3.6e6 + 33]),
+                           longest_ms=100.0)
+    assert hour[-1] == 7
 
 
 def _blanked(seq: PoseSequence, start: int, stop: int) -> PoseSequence:
