@@ -3,7 +3,8 @@ tempo and cues. Every tuned number comes from a ``coach.params.ScoringParams``.
 
 Pipeline: attempt -> blank whole-body mirrored frames -> One Euro smoothing -> features (world
 plane when both sides have world landmarks, else image plane, and the report says which) ->
-tolerances widened for this attempt (``widened``: a different camera view, landmark jitter)
+tolerances widened for this attempt (``widened``: a different camera view, landmark jitter,
+and more beyond the reference's movement than short of it)
 -> DTW alignment with the reference template (``coach.align``) -> the reference moved to the
 person's own start posture (``start_shift``) -> per matched pair, the signed deviation of
 every feature in tolerance units ``z = (attempt - reference) / tolerance`` -> per region and
@@ -261,31 +262,37 @@ def view_difference_deg(attempt: PoseSequence, up: np.ndarray | None, template: 
 
 def moved_from_start(template: Template,
                      params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
-    """(R, F) how far the reference is from its start posture (the median of its first
-    ``params.start_window_s``) at each moment, per feature, in the feature's unit (NaN where
+    """(R, F) signed: the reference at each moment minus its start posture (the median of its
+    first ``params.start_window_s``), per feature, in the feature's unit (NaN where
     unknown)."""
     start = first_seconds(template.timestamps_ms, params.start_window_s)
-    return np.abs(template.mean - _nanmedian(template.mean[start]))
+    return template.mean - _nanmedian(template.mean[start])
 
 
 def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
             params: ScoringParams = DEFAULT_PARAMS) -> Template:
     """The template with its tolerances widened for what is not the person's doing: the
     camera's view differing from the reference's (``params.view_error_deg`` x sin of the
-    difference, up to a quarter turn), the landmark jitter of the attempt and the reference
-    (``params.noise_factor`` x their combined frame-to-frame noise) and the share of the
-    reference's movement at each moment in which people differ (``params.motion_share``)."""
+    difference, up to a quarter turn) and the landmark jitter of the attempt and the reference
+    (``params.noise_factor`` x their combined frame-to-frame noise), in ``spread``; and for how
+    people's range of motion differs, in ``band``: a share of how far the reference has moved
+    from its start at each moment, for the joints of the limbs ``params.overshoot_share`` on
+    the side beyond the reference's movement and ``params.shortfall_share`` on the side short
+    of it, for the trunk and head ``params.trunk_motion_share`` both ways."""
     names = template.feature_names
     turn = np.sin(np.radians(min(max(view_deg, 0.0), 90.0)))
     view = np.array([params.view_error_deg.get(n, 0.0) for n in names]) * turn
     noise = np.hypot(np.nan_to_num(jitter_deg(attempt_values)),
                      np.nan_to_num(jitter_deg(template.mean)))
-    extra = np.hypot(view, params.noise_factor * noise)
-    extra = np.hypot(extra, params.motion_share * np.nan_to_num(moved_from_start(template,
-                                                                                 params)))
-    if not (extra > 0).any():
-        return template
-    return replace(template, spread=np.hypot(template.spread, extra))
+    spread = np.hypot(template.spread, np.hypot(view, params.noise_factor * noise))
+    moved = np.nan_to_num(moved_from_start(template, params))
+    limb = np.array([SPECS[n].mirror_name != n for n in names])
+    beyond = np.hypot(spread, np.where(limb, params.overshoot_share,
+                                       params.trunk_motion_share) * moved)
+    short = np.hypot(spread, np.where(limb, params.shortfall_share,
+                                      params.trunk_motion_share) * moved)
+    band = np.stack([np.where(moved > 0, short, beyond), np.where(moved > 0, beyond, short)])
+    return replace(template, spread=spread, band=band)
 
 
 def key_moments(template: Template, params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
@@ -293,7 +300,7 @@ def key_moments(template: Template, params: ScoringParams = DEFAULT_PARAMS) -> n
     proportion to 1 + ``params.key_moment_weight`` x how far the reference has moved from its
     start there (summed weighted feature change in tolerance units, 0-1 of its largest)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        moved = moved_from_start(template, params) / template.spread
+        moved = np.abs(moved_from_start(template, params)) / template.spread
     moved = np.where(np.isfinite(moved), moved, 0.0) @ template.weights
     peak = moved.max() if len(moved) else 0.0
     key = 1.0 + params.key_moment_weight * (moved / peak if peak > 0 else moved)
@@ -329,11 +336,15 @@ def _tempo_ratio(attempt_ms: np.ndarray, matched_ref_ms: np.ndarray) -> float:
 def deviation(values: np.ndarray, conf: np.ndarray, template: Template, i: np.ndarray,
               j: np.ndarray, shift: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Signed deviations z (K, F) of attempt frames ``i`` from reference moments ``j`` (moved
-    by ``shift`` (F,), see ``start_shift``), in tolerance units, and their weights (feature
-    weight x confidence, 0 where unknown)."""
+    by ``shift`` (F,), see ``start_shift``), in tolerance units (the template's ``band`` on
+    the deviation's side, else its ``spread``), and their weights (feature weight x
+    confidence, 0 where unknown)."""
     ref = template.mean[j] if shift is None else template.mean[j] + shift
+    diff = values[i] - ref
+    tolerance = template.spread[j] if template.band is None else np.where(
+        diff < 0, template.band[0][j], template.band[1][j])
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = (values[i] - ref) / template.spread[j]
+        z = diff / tolerance
     return z, conf[i] * template.weights * np.isfinite(z)
 
 

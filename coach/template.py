@@ -63,6 +63,9 @@ class Template:
     plane: "world" or "image", the plane the features were computed in.
     takes: number of instructor takes behind it (>= 1).
     pose: R frames on the template timeline (a representative take), for the reference ghost.
+    band: (2, R, F) tolerance where an attempt is below and where it is above ``mean``, when
+        they differ (the scorer's widening for one attempt, ``coach.scoring.widened``); None:
+        ``spread`` both ways.
     version: content hash of the arrays and fields above (computed, not passed).
     """
 
@@ -75,6 +78,7 @@ class Template:
     plane: str
     takes: int
     pose: PoseSequence
+    band: np.ndarray | None = None
     version: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -121,13 +125,21 @@ class Template:
                                 f"{got}")
         if self.plane == "world" and not self.pose.has_world:
             raise TemplateError("template pose: a world-plane template needs world landmarks")
+        arrays = [mean, spread, weights, ts]
+        if self.band is not None:
+            band = _frozen_array("band", self.band, (2, r, f))
+            if not (np.isfinite(band[:, known]).all() and (band[:, known] > 0).all()):
+                raise TemplateError("template band: expected finite values > 0 wherever mean "
+                                    "is known")
+            object.__setattr__(self, "band", band)
+            arrays.append(band)
         for key, value in (("mean", mean), ("spread", spread), ("weights", weights),
                            ("timestamps_ms", ts)):
             object.__setattr__(self, key, value)
         object.__setattr__(self, "takes", int(self.takes))
         digest = hashlib.sha256()
         digest.update(f"{self.name}|{self.plane}|{self.takes}|{','.join(names)}".encode())
-        for arr in (mean, spread, weights, ts):
+        for arr in arrays:
             digest.update(np.ascontiguousarray(arr).tobytes())
         object.__setattr__(self, "version", digest.hexdigest()[:16])
 
@@ -150,9 +162,13 @@ class Template:
                                 "cannot mirror")
         src = [self.feature_names.index(m) for m in mirror_of]
         sign = signs[cols]
+        band = None
+        if self.band is not None:  # a feature whose sign flips swaps below and above
+            band = self.band[:, :, src]
+            band = np.where(sign < 0, band[::-1], band)
         return Template(f"{self.name} (mirrored)", self.feature_names, self.mean[:, src] * sign,
                         self.spread[:, src], self.weights[src], self.timestamps_ms, self.plane,
-                        self.takes, self.pose.mirrored())
+                        self.takes, self.pose.mirrored(), band)
 
     def in_plane(self, plane: str, params: ScoringParams = DEFAULT_PARAMS) -> Template:
         """This template in ``plane``; to the image plane it is recomputed from ``pose`` with

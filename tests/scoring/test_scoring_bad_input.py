@@ -123,6 +123,7 @@ def test_template_validation_names_the_field(good: PoseSequence) -> None:
         "takes": {"takes": 0},
         "pose": {"pose": good.slice(0, 5)},
         "plane": {"plane": "3d"},
+        "band": {"band": np.zeros((2, *t.spread.shape))},
     }
     for field, change in bad.items():
         with pytest.raises(TemplateError, match=field):
