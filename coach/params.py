@@ -82,10 +82,10 @@ class ScoringParams:
         0 short and 0.6 beyond, 0.798 (0.839); 0 and 1.0, 0.802 (0.841).
     trunk_motion_share: the same share both ways for the trunk and head (spine, neck, the
         levels of shoulders and hips): going further into a fold or a side bend than the
-        instructor is what this product must catch, and judging it as loosely as a limb's
-        range gained next to nothing on the development subjects (AUC 0.797 with this, 0.798
-        with the trunk's range judged as the limbs'; spine and neck at 0 both ways, 0.793,
-        with deep squats' correct attempts cued 10% of the time instead of 4%).
+        instructor is what this product must catch; judging it as loosely as a limb's range
+        would add little on the development subjects (pooled AUC 0.797 -> 0.798 with
+        instructors s01 and s04, 0.755 -> 0.761 with s02 and s05); spine and neck at 0 both
+        ways gave 0.793, with deep squats' correct attempts cued 10% of the time, not 4%.
     noise_factor: the tolerance also grows by this many times the landmark jitter measured in
         the attempt and the reference themselves (frame-to-frame noise of each feature), so a
         noisier camera or pose model is not read as faults.
