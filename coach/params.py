@@ -79,7 +79,7 @@ class ScoringParams:
         movement, and falling short of it (a shallower squat, an arm not raised as far) is the
         usual fault. Chosen on the UI-PRMD development subjects (instructors s01 and s04,
         2,000 attempts): one share of 0.3 both ways gave AUC 0.792 (mean per reference 0.829);
-        0 short and 0.6 beyond, 0.798 (0.839); 0 and 1.0, 0.802 (0.841).
+        0 short and 0.6 beyond, 0.797 (0.837); 0 and 1.0 (every feature), 0.802 (0.841).
     trunk_motion_share: the same share both ways for the trunk and head (spine, neck, the
         levels of shoulders and hips): going further into a fold or a side bend than the
         instructor is what this product must catch; judging it as loosely as a limb's range
