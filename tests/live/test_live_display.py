@@ -48,25 +48,27 @@ def test_no_display_exits_cleanly_with_a_message(tmp_path, sample_path, display)
 
 @pytest.fixture(scope="module")
 def xvfb_display():
-    """A fresh virtual X display; skips when Xvfb is missing or does not start."""
+    """A fresh virtual X display, once it accepts connections; skips when Xvfb is missing or
+    does not start. Xvfb picks a free display number and writes it to a pipe when it is ready
+    (-displayfd); -noreset keeps it from resetting when its last client leaves (a window
+    opened during a reset cannot connect)."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.skip("Xvfb is not installed (apt-get install xvfb)")
-    for number in range(140, 160):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and \
-                not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    else:
-        pytest.skip("no free X display number")
-    proc = subprocess.Popen([xvfb, f":{number}", "-screen", "0", "1280x1024x24",
-                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([xvfb, "-displayfd", str(write_end), "-screen", "0",
+                             "1280x1024x24", "-nolisten", "tcp", "-noreset"],
+                            pass_fds=(write_end,), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
+    os.close(write_end)
+    with os.fdopen(read_end) as ready:
+        if not select.select([ready], [], [], 10)[0]:
             proc.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
+            pytest.skip("Xvfb did not start within 10 s")
+        number = ready.readline().strip()
+    if not number.isdigit():
+        proc.kill()
+        pytest.skip("Xvfb did not start")
     yield f":{number}"
     proc.terminate()
     proc.wait(timeout=10)
@@ -131,8 +133,14 @@ class _Driven:
                 self.printed_before_window = bool(select.select([self.proc.stdout], [], [],
                                                                 0)[0])
                 return found.stdout.split()[0], seconds
+            if self.proc.poll() is not None:
+                raise AssertionError(f"coach ended with {self.proc.returncode} before its "
+                                     f"window: {self.proc.stderr.read()}")
             time.sleep(0.02)
-        raise AssertionError(f"no window {title!r} after {timeout_s} s")
+        named = subprocess.run(["xdotool", "search", "--name", title], capture_output=True,
+                               text=True, env=self.env).stdout.split()
+        raise AssertionError(f"no window {title!r} of process {self.proc.pid} after "
+                             f"{timeout_s} s (windows of that name: {named})")
 
     def wait_line(self, start: str) -> str:
         """The next line of output starting with ``start``."""
@@ -243,12 +251,12 @@ def test_stop_key_during_the_session_then_the_summary(tmp_path, sample_path, dri
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     coach = drive(["--exercise", "squat", "--source", str(sample_path("squats")),
-                   "--db", str(db), "--no-setup-check", "--fast", "--keep-video"],
+                   "--db", str(db), "--no-setup-check", "--keep-video"],
                   TMPDIR=str(scratch))
     window, _ = coach.window("coach - Banded squat")
     coach.wait_line("safety: ")
     coach.keys(window, "Return")
-    time.sleep(2.0)
+    time.sleep(2.0)  # the 13 s clip plays at its own speed: this is during the session
     coach.keys(window, "q")  # stop at once
     while _saved(db) == 0:
         assert coach.proc.poll() is None
