@@ -118,7 +118,10 @@ def test_camera_that_opens_but_gives_nothing_is_given_up(sample_path):
     with FrameCapture(opener, live=True, retry_interval_s=0.05,
                       give_up_after_s=0.5) as capture:
         frames, _ = _drain(capture)
-    assert len(frames) == 5
+    # a camera's frames: only the newest is handed over, so one may be skipped when the
+    # loop is slower than the source at that moment; none is lost unaccounted
+    assert frames[-1].index == 4
+    assert len(frames) + capture.status.dropped == 5
     assert time.monotonic() - started < 10.0
     status = capture.status
     assert status.state == "ended" and status.failed
