@@ -38,6 +38,14 @@ def _frozen(values: Mapping[str, float]) -> Mapping[str, float]:
 #:   shoulders 10, knees 15-18, elbows 11-22, twist 24 deg mean absolute), at about 1.5 times
 #:   those means so that a typical view difference sits inside the tolerance. The development
 #:   subjects were all filmed from the front and cannot set this column.
+#: The tolerance floors were searched one feature at a time (times 1.5 or divided by it,
+#: two rounds) on instructors s01/s04 and checked on s02/s05. Kept: the arms' elevation
+#: (shoulder) 22 -> 15, the knees 22 -> 33, the shoulder level 3 -> 4.5 (pooled AUC 0.797 ->
+#: 0.804, mean per reference 0.837 -> 0.850; s02/s05 0.755 -> 0.758, 0.827 -> 0.829, false
+#: cues 9.9% -> 9.5%). Not kept: a tighter trunk (flexion 5 -> 2.2, lateral bend 3 -> 2)
+#: raised pooled AUC on s02/s05 to 0.769 but gave more false cues there (11.3%) and no
+#: better AUC per reference. Kinect skeletons have no ears: the neck and spine-curve floors
+#: cannot be set on these subjects.
 _PER_FEATURE: dict[str, tuple[float, float, float]] = {
     "trunk_flexion_deg": (5.0, 10.0, 15.0),
     "lateral_bend_deg": (3.0, 6.0, 12.0),
@@ -45,12 +53,12 @@ _PER_FEATURE: dict[str, tuple[float, float, float]] = {
     "spine_curve_deg": (8.0, 10.0, 6.0),
     "neck_flexion_deg": (10.0, 12.0, 15.0),
     "neck_lateral_deg": (8.0, 8.0, 15.0),
-    "shoulder_level_deg": (3.0, 6.0, 12.0),
+    "shoulder_level_deg": (4.5, 6.0, 12.0),
     "hip_level_deg": (3.0, 6.0, 12.0),
-    **{f"{side}_shoulder_deg": (22.0, 20.0, 15.0) for side in ("left", "right")},
+    **{f"{side}_shoulder_deg": (15.0, 20.0, 15.0) for side in ("left", "right")},
     **{f"{side}_hip_deg": (22.0, 20.0, 17.0) for side in ("left", "right")},
     **{f"{side}_elbow_deg": (30.0, 25.0, 30.0) for side in ("left", "right")},
-    **{f"{side}_knee_deg": (22.0, 20.0, 25.0) for side in ("left", "right")},
+    **{f"{side}_knee_deg": (33.0, 20.0, 25.0) for side in ("left", "right")},
 }
 TOLERANCE_DEG = _frozen({name: row[0] for name, row in _PER_FEATURE.items()})
 START_ALLOWANCE_DEG = _frozen({name: row[1] for name, row in _PER_FEATURE.items()})
