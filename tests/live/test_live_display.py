@@ -62,13 +62,11 @@ def xvfb_display():
                             stderr=subprocess.DEVNULL)
     os.close(write_end)
     with os.fdopen(read_end) as ready:
-        if not select.select([ready], [], [], 10)[0]:
-            proc.kill()
-            pytest.skip("Xvfb did not start within 10 s")
-        number = ready.readline().strip()
+        number = ready.readline().strip() if select.select([ready], [], [], 10)[0] else ""
     if not number.isdigit():
         proc.kill()
-        pytest.skip("Xvfb did not start")
+        proc.wait()
+        pytest.skip("Xvfb did not start within 10 s")
     yield f":{number}"
     proc.terminate()
     proc.wait(timeout=10)
