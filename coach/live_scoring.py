@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from coach.align import OnlineAligner, ReferenceModel
+from coach.allowances import emphasised, key_moments, start_shift, view_difference_deg, widened
 from coach.cues import Cue, CueScheduler, cues_for_deviation
 from coach.errors import NotEnoughPoseError
 from coach.features import UpWindow, feature_names, finite_points, frame_features
@@ -37,23 +38,16 @@ from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence
 from coach.pose_recorder import PoseRecorder
+from coach.repetitions import combine_reports, kept_starts, require_duration
 from coach.report import Report
 from coach.scoring import (
     PassContext,
-    combine_reports,
     deviation,
-    emphasised,
     feature_score,
     frame_scores,
-    kept_starts,
-    key_moments,
     pass_report,
     region_masks,
-    require_duration,
-    start_shift,
-    view_difference_deg,
     weighted_mean,
-    widened,
 )
 from coach.smoothing import LandmarkSmoother
 from coach.template import Template
@@ -339,7 +333,7 @@ class LiveScorer(RecordingStream):
     def _judged(self, plane: str, tmpl: Template, start: list, up: np.ndarray | None
                 ) -> Template:
         """The template with its tolerances widened as ``coach.scoring.score`` widens them
-        (``coach.scoring.widened``): for the reference's own movement from the first frame,
+        (``coach.allowances.widened``): for the reference's own movement from the first frame,
         and for the camera's view and the landmark jitter once the start is known (from the
         start's frames)."""
         if plane in self._judged_templates:
@@ -357,7 +351,7 @@ class LiveScorer(RecordingStream):
 
     def _start_shift(self, values: np.ndarray, matched: np.ndarray, ts: float,
                      tmpl: Template) -> np.ndarray:
-        """The reference's move to the person's start posture (``coach.scoring.start_shift``)
+        """The reference's move to the person's start posture (``coach.allowances.start_shift``)
         from the frames so far and their matched moments, fixed once they span
         ``params.start_window_s``. Also updates ``_offset``, the whole start difference (not
         limited by the allowance) that the aligner follows the movement from."""
@@ -418,7 +412,7 @@ def _passes(repetition: list[int], progress: list[float], ts: np.ndarray, templa
             params: ScoringParams) -> list[tuple[int, int]]:
     """(start, end) ranges of the kept frames (times ``ts`` (N,), ms) that are passes through
     the reference, from the aligner's repetition count and progress at each frame; a new pass
-    is kept as offline (``coach.scoring.kept_starts``)."""
+    is kept as offline (``coach.repetitions.kept_starts``)."""
     starts = [i for i in range(1, len(repetition)) if repetition[i] != repetition[i - 1]]
     bounds = [0, *starts, len(repetition)]
     reached = [max(progress[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]

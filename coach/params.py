@@ -76,7 +76,7 @@ class ScoringParams:
     view_error_deg: feature -> what a quarter turn of the camera can change (see above).
     key_moment_weight: a frame's shortfall from 100 counts in proportion to 1 + this x how
         far the reference has moved from its start at the matched moment (0-1 of its largest),
-        scaled to average 1 over the reference (``coach.scoring.key_moments``): the peak of
+        scaled to average 1 over the reference (``coach.allowances.key_moments``): the peak of
         the movement, where a shallower squat or a lower arm shows, counts more than its ends.
         Chosen on the UI-PRMD development subjects.
     overshoot_share / shortfall_share: for the joints of the arms and legs (features with a

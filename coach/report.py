@@ -9,7 +9,7 @@ report and the batch)::
     overall = form x coverage_factor x tempo_factor
 
 ``coverage_factor`` is ``min(1, reference_covered / coverage_full)`` and ``tempo_factor`` the
-cost of a clearly rushed or dragging pace (``coach.scoring.tempo_factor``); both are 1 for a
+cost of a clearly rushed or dragging pace (``coach.tempo.tempo_factor``); both are 1 for a
 held posture. A recording of several repetitions is scored one repetition at a time and the
 overall is the mean of the repetitions' overalls weighted by their frames, so with factors of
 1 it is the mean of the whole timeline. A live session's report is made from the frame scores

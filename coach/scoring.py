@@ -3,15 +3,14 @@ tempo and cues. Every tuned number comes from a ``coach.params.ScoringParams``.
 
 Pipeline: attempt -> blank whole-body mirrored frames -> One Euro smoothing -> features (world
 plane when both sides have world landmarks, else image plane, and the report says which) ->
-tolerances widened for this attempt (``widened``: a different camera view, landmark jitter,
-and more beyond the reference's movement than short of it)
+tolerances widened for this attempt (``coach.allowances.widened``)
 -> DTW alignment with the reference template (``coach.align``) -> the reference moved to the
-person's own start posture (``start_shift``) -> per matched pair, the signed deviation of
-every feature in tolerance units ``z = (attempt - reference) / tolerance`` -> per region and
-frame, the root mean square of z over the region's features (weights: feature weight x
-landmark confidence), turned into a score ``100 * exp(-(z / softness)^2 / 2)`` -> the frame's
-pair's score is the weighted mean of its region scores, and an attempt frame's score (the
-timeline) is the mean over the reference moments it was matched with. Region and feature
+person's own start posture (``coach.allowances.start_shift``) -> per matched pair, the signed
+deviation of every feature in tolerance units ``z = (attempt - reference) / tolerance`` -> per
+region and frame, the root mean square of z over the region's features (weights: feature
+weight x landmark confidence), turned into a score ``100 * exp(-(z / softness)^2 / 2)`` -> the
+frame's pair's score is the weighted mean of its region scores, and an attempt frame's score
+(the timeline) is the mean over the reference moments it was matched with. Region and feature
 scores are taken both ways along the warping path (the mean over attempt frames and the mean
 over the reference moments passed, averaged), so that neither a slow nor a fast stretch hides
 a mismatch of one part of the body. The root mean square lets one badly-off feature pull its
@@ -22,18 +21,15 @@ separately) before DTW, so a constant offset does not drag the path to the wrong
 
 The overall score is the timeline's mean (the form, ``coach.report``) times a coverage
 factor ``min(1, covered / coverage_full)`` (an attempt that stops half-way through the
-reference cannot score 100) and a tempo factor
-(``tempo_factor``: rushing costs more than going slowly, as the exercises are slow and
-gentle). Coverage counts movement, not frames: the share of the reference's motion (summed
-change of its features, in tolerance units) between the first and last matched moments, so
-that still stretches at the ends, which match anywhere, do not count as skipped. Tempo is the
-reference time per attempt second over the middle half of the path (2.0 = twice as fast as
-the reference), again ignoring the ambiguous ends.
+reference cannot score 100) and a tempo factor (``coach.tempo``). Coverage counts movement,
+not frames: the share of the reference's motion (summed change of its features, in tolerance
+units) between the first and last matched moments, so that still stretches at the ends, which
+match anywhere, do not count as skipped.
 
-A recording of several repetitions (the movement done again from the start) is followed
-with the online aligner (``repetition_starts``), each pass is scored on its own and the
-reports are combined (``combine_reports``): one pass of the reference cannot be aligned with
-several.
+What the comparison allows for (the person's start posture, the camera's view, landmark
+jitter, people's range of motion) and how much each reference moment counts are in
+``coach.allowances``; a recording of several repetitions is cut into passes, each scored here
+on its own, and their reports combined in ``coach.repetitions``.
 
 Mirror-tolerant scoring (``mirror=True``) compares the attempt with the reference's mirror
 image, so a person following an instructor as in a mirror is not marked down; cue sides stay
@@ -44,25 +40,27 @@ judges people it has never seen is measured by ``bench/quality.py`` (figures in 
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
 
-from coach.align import DEFAULT_BAND, OnlineAligner, ReferenceModel, align, centred
-from coach.cues import REGION_PRIORITY, Cue, cue, cues_for_deviation, order_cues
+from coach.align import DEFAULT_BAND, ReferenceModel, align, centred
+from coach.allowances import emphasised, key_moments, start_shift, view_difference_deg, widened
+from coach.cues import Cue, cue, cues_for_deviation, order_cues
 from coach.errors import InputError, NotEnoughPoseError
-from coach.features import SPECS, finite_points
-from coach.geometry import estimate_up, facing_deg, heading_change_deg
+from coach.features import SPECS
 from coach.landmarks import NUM_LANDMARKS, REGIONS
 from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import PoseSequence
+from coach.repetitions import combine_reports, repetition_starts, require_duration
 from coach.report import Moment, Report, read_only
 from coach.template import Template, prepare_sequence, template_from_sequence
+from coach.tempo import tempo_factor, tempo_ratio, tempo_words
 
 log = logging.getLogger(__name__)
+
 
 def feature_score(deviation: np.ndarray,
                   softness: float = DEFAULT_PARAMS.score_softness) -> np.ndarray:
@@ -70,18 +68,6 @@ def feature_score(deviation: np.ndarray,
     reference, exp(-1/2) of it at ``softness`` tolerances."""
     z = np.asarray(deviation, dtype=np.float64) / softness
     return 100.0 * np.exp(-0.5 * z * z)
-
-
-def tempo_factor(ratio: float, params: ScoringParams = DEFAULT_PARAMS) -> float:
-    """Multiplier in (0, 1] for a tempo ratio (attempt speed / reference speed)."""
-    low, high = params.tempo_same
-    if not np.isfinite(ratio) or ratio <= 0:
-        return 1.0
-    if ratio > high:
-        return float(np.exp(-params.tempo_penalty_fast * np.log2(ratio / high) ** 2))
-    if ratio < low:
-        return float(np.exp(-params.tempo_penalty_slow * np.log2(low / ratio) ** 2))
-    return 1.0
 
 
 def region_masks(names: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -124,17 +110,6 @@ def row_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def weighted_mean(values: np.ndarray, weights: np.ndarray) -> float:
     """Mean of ``values`` (N,) weighted by ``weights`` (N,), ignoring NaN; NaN without weight."""
     return float(row_means(np.asarray(values)[None], np.asarray(weights)[None])[0])
-
-
-def tempo_words(ratio: float, params: ScoringParams = DEFAULT_PARAMS) -> str:
-    """The tempo ratio in words."""
-    if not np.isfinite(ratio):
-        return "unknown"
-    if params.tempo_same[0] <= ratio <= params.tempo_same[1]:
-        return f"about the reference's pace ({ratio:.2f}x)"
-    if ratio > params.tempo_same[1]:
-        return f"faster than the reference ({ratio:.2f}x its speed)"
-    return f"slower than the reference ({ratio:.2f}x its speed)"
 
 
 def _check_sequence(seq: object, role: str) -> PoseSequence:
@@ -196,123 +171,6 @@ def worst_moments(ts: np.ndarray, frame_score: np.ndarray, region_frame: dict[st
     return tuple(picked)
 
 
-def first_seconds(ts: np.ndarray, window_s: float) -> np.ndarray:
-    """(T,) bool: the frames at times ``ts`` (T,) within ``window_s`` of the first."""
-    return ts <= ts[0] + window_s * 1000.0 if len(ts) else np.zeros(0, dtype=bool)
-
-
-def _nanmedian(values: np.ndarray) -> np.ndarray:
-    """Median over axis 0, NaN for all-NaN (or empty) columns, without warnings."""
-    if not len(values):
-        return np.full(values.shape[1:], np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        return np.nanmedian(values, axis=0)
-
-
-def start_shift(attempt_values: np.ndarray, reference_values: np.ndarray, ts: np.ndarray,
-                names: tuple[str, ...], params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
-    """(F,) how far the reference is moved to the person's own start posture: the median
-    difference between the attempt's frames (K, F) at times ``ts`` (K,) and the reference
-    moments matched to them (K, F), over the attempt's first ``params.start_window_s``, up to
-    ``params.start_allowance_deg`` per feature (0 where unknown). Matched moments, not clock
-    time, so a slower start is not read as another posture; a build or a camera angle is not a
-    fault, while a lean beyond the allowance still is."""
-    first = first_seconds(ts, params.start_window_s)
-    diff = _nanmedian(attempt_values[first] - reference_values[first])
-    allow = np.array([params.start_allowance_deg.get(n, 0.0) for n in names])
-    return np.where(np.isfinite(diff), np.clip(diff, -allow, allow), 0.0)
-
-
-def jitter_deg(values: np.ndarray) -> np.ndarray:
-    """(F,) frame-to-frame noise of each feature of (T, F) values: the robust spread of second
-    differences (which cancel smooth movement) scaled to one frame's noise (NaN if unknown)."""
-    if len(values) < 3:
-        return np.full(values.shape[1], np.nan)
-    second = np.abs(values[2:] - 2.0 * values[1:-1] + values[:-2])
-    return 1.4826 * _nanmedian(second) / np.sqrt(6.0)
-
-
-def _heading_deg(world_xyz: np.ndarray, up: np.ndarray, ts: np.ndarray,
-                 window_s: float) -> float:
-    """Circular mean of the facing direction (degrees, camera axes) over the first
-    ``window_s`` seconds; NaN when unknown."""
-    h = np.radians(facing_deg(world_xyz[first_seconds(ts, window_s)], up))
-    h = h[np.isfinite(h)]
-    if not h.size:
-        return float("nan")
-    return float(np.degrees(np.arctan2(np.sin(h).mean(), np.cos(h).mean())))
-
-
-def view_difference_deg(attempt: PoseSequence, up: np.ndarray | None, template: Template,
-                        params: ScoringParams = DEFAULT_PARAMS) -> float:
-    """How far round the person the attempt's camera stands from the reference's (degrees,
-    0-180), from the facing directions at their starts; 0 when unknown (image plane)."""
-    pose = template.pose
-    if up is None or attempt.world_xyz is None or pose.world_xyz is None:
-        return 0.0
-    ref_world = finite_points(pose.world_xyz)
-    ref_up = estimate_up(ref_world, pose.visibility, pose.timestamps_ms)
-    a = _heading_deg(finite_points(attempt.world_xyz), up, attempt.timestamps_ms,
-                     params.start_window_s)
-    r = _heading_deg(ref_world, ref_up, pose.timestamps_ms, params.start_window_s)
-    diff = float(heading_change_deg(a, r))
-    return diff if np.isfinite(diff) else 0.0
-
-
-def moved_from_start(template: Template,
-                     params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
-    """(R, F) signed: the reference at each moment minus its start posture (the median of its
-    first ``params.start_window_s``), per feature, in the feature's unit (NaN where
-    unknown)."""
-    start = first_seconds(template.timestamps_ms, params.start_window_s)
-    return template.mean - _nanmedian(template.mean[start])
-
-
-def widened(template: Template, attempt_values: np.ndarray, view_deg: float,
-            params: ScoringParams = DEFAULT_PARAMS) -> Template:
-    """The template with its tolerances widened for what is not the person's doing: the
-    camera's view differing from the reference's (``params.view_error_deg`` x sin of the
-    difference, up to a quarter turn) and the landmark jitter of the attempt and the reference
-    (``params.noise_factor`` x their combined frame-to-frame noise), in ``spread``; and for how
-    people's range of motion differs, in ``band``: a share of how far the reference has moved
-    from its start at each moment, for the joints of the limbs ``params.overshoot_share`` on
-    the side beyond the reference's movement and ``params.shortfall_share`` on the side short
-    of it, for the trunk and head ``params.trunk_motion_share`` both ways."""
-    names = template.feature_names
-    turn = np.sin(np.radians(min(max(view_deg, 0.0), 90.0)))
-    view = np.array([params.view_error_deg.get(n, 0.0) for n in names]) * turn
-    noise = np.hypot(np.nan_to_num(jitter_deg(attempt_values)),
-                     np.nan_to_num(jitter_deg(template.mean)))
-    spread = np.hypot(template.spread, np.hypot(view, params.noise_factor * noise))
-    moved = np.nan_to_num(moved_from_start(template, params))
-    limb = np.array([SPECS[n].mirror_name != n for n in names])
-    beyond = np.hypot(spread, np.where(limb, params.overshoot_share,
-                                       params.trunk_motion_share) * moved)
-    short = np.hypot(spread, np.where(limb, params.shortfall_share,
-                                      params.trunk_motion_share) * moved)
-    band = np.stack([np.where(moved > 0, short, beyond), np.where(moved > 0, beyond, short)])
-    return replace(template, spread=spread, band=band)
-
-
-def key_moments(template: Template, params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
-    """(R,) how much each reference moment counts, averaging 1 over the reference: in
-    proportion to 1 + ``params.key_moment_weight`` x how far the reference has moved from its
-    start there (summed weighted feature change in tolerance units, 0-1 of its largest)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        moved = np.abs(moved_from_start(template, params)) / template.spread
-    moved = np.where(np.isfinite(moved), moved, 0.0) @ template.weights
-    peak = moved.max() if len(moved) else 0.0
-    key = 1.0 + params.key_moment_weight * (moved / peak if peak > 0 else moved)
-    return key / key.mean()
-
-
-def emphasised(scores: np.ndarray, key: np.ndarray) -> np.ndarray:
-    """Frame scores (N,) with their shortfall from 100 scaled by the matched moments' ``key``
-    (N,) (``key_moments``), within 0-100."""
-    return np.clip(100.0 - key * (100.0 - scores), 0.0, 100.0)
-
-
 def _motion(template: Template) -> np.ndarray:
     """(R,) cumulative motion of the reference: summed weighted feature change in tolerance
     units (NaN steps count 0)."""
@@ -320,17 +178,6 @@ def _motion(template: Template) -> np.ndarray:
         step = np.abs(np.diff(template.mean, axis=0)) / template.spread[1:]
     step = np.where(np.isfinite(step), step, 0.0) @ template.weights
     return np.concatenate([[0.0], np.cumsum(step)])
-
-
-def _tempo_ratio(attempt_ms: np.ndarray, matched_ref_ms: np.ndarray) -> float:
-    """Reference time per attempt time over the middle half of the path (NaN if unknown)."""
-    n = len(attempt_ms)
-    lo, hi = n // 4, max(n // 4 + 1, (3 * n) // 4)
-    hi = min(hi, n - 1)
-    span = (attempt_ms[hi] - attempt_ms[lo]) / 1000.0
-    if span <= 0:
-        return float("nan")
-    return float((matched_ref_ms[hi] - matched_ref_ms[lo]) / 1000.0 / span)
 
 
 def deviation(values: np.ndarray, conf: np.ndarray, template: Template, i: np.ndarray,
@@ -429,7 +276,7 @@ def pass_report(ts: np.ndarray, j: np.ndarray, z: np.ndarray, w: np.ndarray,
     names = template.feature_names
     motion = _motion(template)
     coverage = float((motion[j[-1]] - motion[j[0]]) / motion[-1]) if motion[-1] > 0 else 1.0
-    ratio = _tempo_ratio(ts, template.timestamps_ms[j])
+    ratio = tempo_ratio(ts, template.timestamps_ms[j])
     form = float(np.nanmean(timeline)) if np.isfinite(timeline).any() else float("nan")
     coverage_factor = min(1.0, coverage / params.coverage_full)
     pace_factor = tempo_factor(ratio, params)
@@ -487,17 +334,6 @@ def _score_once(attempt_values: np.ndarray, attempt_conf: np.ndarray, ts: np.nda
     # a shortfall counting more where the reference is at its peak
     timeline = _group_mean(emphasised(frame_p, context.key[pj]), wp.sum(axis=1), pi)
     return pass_report(ts, j, z, w, timeline, regions, features, context, params)
-
-
-def require_duration(seen_s: float, template: Template, label: str,
-                     params: ScoringParams) -> None:
-    """Refuse (``NotEnoughPoseError``) ``seen_s`` seconds of movement as too short to hold the
-    reference even at ``params.max_tempo`` times its pace."""
-    shortest_s = template.duration_s / params.max_tempo
-    if seen_s < shortest_s:
-        raise NotEnoughPoseError(f"{label}: {seen_s:.1f} s of movement is too short to hold "
-                                 f"'{template.name}' ({template.duration_s:.1f} s; at least "
-                                 f"{shortest_s:.1f} s needed), not scored")
 
 
 def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
@@ -562,116 +398,3 @@ def score(attempt: PoseSequence, reference: Template | PoseSequence, *,
                                  f"({', '.join(template.feature_names)}) could be measured, "
                                  "not enough pose to score")
     return replace(best, frames_dropped=len(attempt) - used)
-
-
-def repetition_starts(values: np.ndarray, conf: np.ndarray, ts: np.ndarray,
-                      template: Template, params: ScoringParams = DEFAULT_PARAMS) -> list[int]:
-    """Frames (indices into values (T, F)) where the attempt starts the movement again, found
-    by following it with the online aligner (``coach.align.OnlineAligner``); [] for one pass.
-
-    A pass that gets less than ``params.min_repetition_share`` of the way through the
-    reference (a last fragment, a stumble) is not a repetition of its own: it stays with the
-    pass before it.
-    """
-    n = params.min_frames
-    if len(ts) < 2 * n:
-        return []
-    online = OnlineAligner(ReferenceModel(template.mean, template.spread, template.weights))
-    starts: list[int] = []
-    reached: list[float] = []  # how far each pass got, the first pass included
-    furthest = 0.0
-    for i in range(len(ts)):
-        done = online.repetitions
-        online.update(values[i], conf[i], ts[i])
-        if online.repetitions > done and n <= i <= len(ts) - n:
-            starts.append(i)
-            reached.append(furthest)
-            furthest = 0.0
-        furthest = max(furthest, online.progress)
-    reached.append(furthest)
-    return kept_starts(starts, reached, ts, template, params)
-
-
-def kept_starts(starts: list[int], reached: list[float], ts: np.ndarray, template: Template,
-                params: ScoringParams) -> list[int]:
-    """The starts of new passes (frame indices into ``ts`` (T,), ms) that begin a repetition
-    of their own: the pass before and the new one each got at least
-    ``params.min_repetition_share`` of the way through the reference (``reached``: one per
-    pass) and each lasted long enough to hold it (``require_duration``). A stumble, a last
-    fragment or a jump of the aligner stays with the pass before it."""
-    edges = [0, *starts, len(ts)]
-    shortest_ms = 1000.0 * template.duration_s / params.max_tempo
-
-    def whole(k: int) -> bool:
-        last = ts[edges[k + 1] - 1]
-        return reached[k] >= params.min_repetition_share and \
-            last - ts[edges[k]] >= shortest_ms
-
-    return [s for k, s in enumerate(starts) if whole(k) and whole(k + 1)]
-
-
-def _cue_group(key: tuple[str, str]) -> int:
-    """Order of cue groups in a combined report: spine, tempo, other regions, coverage."""
-    region = cue(key[0], key[1], 0.0).region
-    if key[0] == "coverage":
-        return 99
-    if region == "tempo":
-        return 1
-    return 0 if region == "spine" else 2 + REGION_PRIORITY.index(region)
-
-
-def _nan_if_none(value: float | None) -> float:
-    return float("nan") if value is None else float(value)
-
-
-def combine_reports(reports: list[Report],
-                    params: ScoringParams = DEFAULT_PARAMS) -> Report:
-    """One report for several repetitions of a movement, each scored against the same
-    reference: means weighted by frames scored, timelines joined, cues ordered as in a single
-    report (spine first) and, within a group, by how many repetitions needed them."""
-    if not reports:
-        raise ValueError("combine_reports: no reports")
-    if len(reports) == 1:
-        return reports[0]
-    first = reports[0]
-    n = np.array([r.frames_used for r in reports], dtype=np.float64)
-
-    def mean(values: list[float | None]) -> float | None:
-        pairs = [(v, w) for v, w in zip(values, n, strict=True) if v is not None
-                 and np.isfinite(v)]
-        return sum(v * w for v, w in pairs) / sum(w for _, w in pairs) if pairs else None
-
-    regions = {k: mean([r.regions.get(k) for r in reports]) for k in first.regions}
-    features = {k: mean([r.features.get(k) for r in reports]) for k in first.features}
-    seen: dict[tuple[str, str], list] = {}
-    for r in reports:
-        for rank, (key, text) in enumerate(zip(r.cue_keys, r.cues, strict=True)):
-            entry = seen.setdefault(key, [0, text, rank])
-            entry[0] += 1
-            entry[2] = min(entry[2], rank)
-    order = sorted(seen, key=lambda k: (_cue_group(k), -seen[k][0], seen[k][2]))
-    order = order[:params.max_cues]
-    moments: list[Moment] = []
-    for m in sorted((m for r in reports for m in r.worst_moments), key=lambda m: m.score):
-        if len(moments) < params.worst_count and all(abs(m.timestamp_ms - o.timestamp_ms)
-                                                     >= params.worst_gap_ms for o in moments):
-            moments.append(m)
-    ratio = _nan_if_none(mean([r.tempo_ratio for r in reports]))
-    return Report(
-        kind="flowing", reference_name=first.reference_name,
-        reference_version=first.reference_version,
-        overall=_nan_if_none(mean([r.overall for r in reports])),
-        form=_nan_if_none(mean([r.form for r in reports])),
-        coverage_factor=_nan_if_none(mean([r.coverage_factor for r in reports])),
-        tempo_factor=_nan_if_none(mean([r.tempo_factor for r in reports])),
-        regions=regions, features=features,
-        timeline_ms=read_only(np.concatenate([r.timeline_ms for r in reports])),
-        timeline_score=read_only(np.concatenate([r.timeline_score for r in reports])),
-        reference_index=read_only(np.concatenate([r.reference_index for r in reports
-                                                  if r.reference_index is not None]), np.int64),
-        worst_moments=tuple(moments), tempo_ratio=ratio, tempo_text=tempo_words(ratio, params),
-        reference_covered=float(mean([r.reference_covered for r in reports]) or 0.0),
-        cues=tuple(seen[k][1] for k in order), cue_keys=tuple(order), plane=first.plane,
-        frames_used=int(n.sum()), frames_dropped=sum(r.frames_dropped for r in reports),
-        mirrored=first.mirrored, source=first.source,
-        repetitions=sum(r.repetitions for r in reports))

@@ -64,7 +64,7 @@ class Template:
     takes: number of instructor takes behind it (>= 1).
     pose: R frames on the template timeline (a representative take), for the reference ghost.
     band: (2, R, F) tolerance where an attempt is below and where it is above ``mean``, when
-        they differ (the scorer's widening for one attempt, ``coach.scoring.widened``); None:
+        they differ (the scorer's widening for one attempt, ``coach.allowances.widened``); None:
         ``spread`` both ways.
     version: content hash of the arrays and fields above (computed, not passed).
     """

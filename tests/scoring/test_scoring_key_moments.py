@@ -1,4 +1,4 @@
-"""The reference's peak counts more than its rest (``coach.scoring.key_moments``)."""
+"""The reference's peak counts more than its rest (``coach.allowances.key_moments``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from scoring_synth import make_sequence
 
+from coach.allowances import emphasised, key_moments
 from coach.params import DEFAULT_PARAMS
-from coach.scoring import emphasised, key_moments, score
+from coach.scoring import score
 from coach.template import template_from_sequence
 
 

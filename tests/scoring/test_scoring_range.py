@@ -1,5 +1,5 @@
 """Range of motion: beyond the reference's movement is judged more loosely than short of it
-(``coach.scoring.widened``, ``ScoringParams.overshoot_share`` / ``shortfall_share``)."""
+(``coach.allowances.widened``, ``ScoringParams.overshoot_share`` / ``shortfall_share``)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 from scoring_synth import make_sequence
 
+from coach.allowances import moved_from_start, widened
 from coach.features import mirror_indices
 from coach.params import DEFAULT_PARAMS
-from coach.scoring import deviation, moved_from_start, widened
+from coach.scoring import deviation
 from coach.template import Template, template_from_sequence
 
 

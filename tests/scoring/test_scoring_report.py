@@ -10,8 +10,9 @@ import pytest
 from scoring_synth import make_sequence
 
 from coach.numbers import rounded
-from coach.scoring import score, tempo_factor, tempo_words
+from coach.scoring import score
 from coach.template import template_from_sequence
+from coach.tempo import tempo_factor, tempo_words
 
 
 @pytest.fixture(scope="module")
