@@ -42,6 +42,7 @@ import os
 import sys
 import tempfile
 import time
+import warnings
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -107,13 +108,20 @@ def _filled(values: np.ndarray) -> np.ndarray:
     return np.nan_to_num(fill_gaps(values))
 
 
+def _column_mean(values: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """Mean over axis 0 ignoring NaN; NaN, without a warning, for a feature never measured
+    (Kinect skeletons have no ears: the neck features)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        return np.nanmean(values, axis=0)
+
+
 def _aligned_diff(a: np.ndarray, b: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """(F,) mean |a - b| along the DTW path between (Ta, F) and (Tb, F) (scaled for the path)."""
     path = np.array(dtw_ndim.warping_path(np.ascontiguousarray(_filled(a) / scale),
                                           np.ascontiguousarray(_filled(b) / scale),
                                           use_c=True))
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(np.abs(a[path[:, 0]] - b[path[:, 1]]), axis=0)
+    return _column_mean(np.abs(a[path[:, 0]] - b[path[:, 1]]))
 
 
 def region_differences(names: tuple[str, ...], wrong: np.ndarray,
@@ -122,12 +130,12 @@ def region_differences(names: tuple[str, ...], wrong: np.ndarray,
     and the same person's correct ones, in units of that person's between-repetition spread;
     -inf for a region with no measurable feature."""
     scale = np.full(len(names), 10.0)  # degrees, only to steer the alignment
-    diffs = np.nanmean([_aligned_diff(wrong, c, scale) for c in own_correct], axis=0)
+    diffs = _column_mean([_aligned_diff(wrong, c, scale) for c in own_correct])
     between = []
     for i, c in enumerate(own_correct):
         for d in own_correct[i + 1:i + 3]:
             between.append(_aligned_diff(c, d, scale))
-    spread = np.maximum(np.nanmean(between, axis=0), TRUTH_SPREAD_FLOOR)
+    spread = np.maximum(_column_mean(between), TRUTH_SPREAD_FLOOR)
     z = diffs / spread
     return {r: max((float(z[f]) for f, n in enumerate(names) if SPECS[n].region == r
                     and np.isfinite(z[f])), default=-np.inf) for r in REGIONS}
