@@ -90,6 +90,7 @@ class BatchRun:
     cpu_s: float
     peaks_mb: dict[int, float]
     failed: int
+    not_judged: int
     idle_s: dict[str, float]
 
 
@@ -118,7 +119,8 @@ def batch_run(videos: list[Path], workers: int, stride: int, exercise: str,
             cpu += run["cpu_s"]
             end = done_at[result["key"]]
             spans[run["pid"]].append((end - run["elapsed_s"], end))
-    return BatchRun(wall, cpu, dict(peaks), summary.failed, idle_core_seconds(spans, wall))
+    return BatchRun(wall, cpu, dict(peaks), summary.failed, summary.not_judged,
+                    idle_core_seconds(spans, wall))
 
 
 def idle_core_seconds(spans: dict[int, list[tuple[float, float]]], wall: float
@@ -207,6 +209,7 @@ def measured_run(videos: list[Path], workers: int, stride: int, exercise: str, w
     label = f"batch {workers} worker(s), stride {stride}"
     print(f"{label:<30}{run.wall_s:>8.1f}{rate:>11.2f}{rate / bare:>8.2f}"
           f"{run.cpu_s / run.wall_s:>7.2f}{load:>6.1f}  {memory}"
+          + (f"  ({run.not_judged} not judged)" if run.not_judged else "")
           + (f"  ({run.failed} failed)" if run.failed else ""))
     print("    idle core-seconds: " + ", ".join(
         f"{cause} {seconds:.1f}" for cause, seconds in run.idle_s.items()), flush=True)

@@ -93,9 +93,15 @@ class BatchSummary:
     html_path: Path
 
     @property
+    def not_judged(self) -> int:
+        """Inputs refused with the reason (no person, no exercise matched clearly): an
+        answer, not a failure."""
+        return sum(1 for r in self.results if r["status"] == "not_judged")
+
+    @property
     def failed(self) -> int:
-        """Inputs that could not be scored."""
-        return sum(1 for r in self.results if r["status"] != "ok")
+        """Inputs that failed (unreadable, broken, an error while scoring)."""
+        return sum(1 for r in self.results if r["status"] == "error")
 
 
 def _check_options(options: BatchOptions) -> None:

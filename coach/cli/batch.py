@@ -111,11 +111,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         progress.close()
-    ok = len(summary.results) - summary.failed
-    refused = sum(1 for r in summary.results if r["status"] == "not_judged")
+    ok = len(summary.results) - summary.failed - summary.not_judged
     print(f"{len(summary.results)} inputs: {ok} scored ({summary.reused} from earlier runs), "
-          + (f"{refused} not judged, " if refused else "")
-          + f"{summary.failed - refused} failed")
+          + (f"{summary.not_judged} not judged, " if summary.not_judged else "")
+          + f"{summary.failed} failed")
     for result in summary.results:
         if result["status"] != "ok":
             what = "not judged" if result["status"] == "not_judged" else "failed"
@@ -123,4 +122,4 @@ def run(args: argparse.Namespace) -> int:
     print(f"summary: {summary.csv_path}")
     print(f"report:  {summary.html_path}")
     # an input not judged is an answer (no score, and why), not a failure
-    return EXIT_SOME_FAILED if summary.failed - refused else 0
+    return EXIT_SOME_FAILED if summary.failed else 0
