@@ -19,11 +19,17 @@ from coach.template import Template
 from coach.tempo import tempo_words
 
 
+def shortest_duration_s(template: Template, params: ScoringParams) -> float:
+    """Seconds of movement needed to hold the reference even at ``params.max_tempo`` times
+    its pace."""
+    return template.duration_s / params.max_tempo
+
+
 def require_duration(seen_s: float, template: Template, label: str,
                      params: ScoringParams) -> None:
     """Refuse (``NotEnoughPoseError``) ``seen_s`` seconds of movement as too short to hold the
-    reference even at ``params.max_tempo`` times its pace."""
-    shortest_s = template.duration_s / params.max_tempo
+    reference (``shortest_duration_s``)."""
+    shortest_s = shortest_duration_s(template, params)
     if seen_s < shortest_s:
         raise NotEnoughPoseError(f"{label}: {seen_s:.1f} s of movement is too short to hold "
                                  f"'{template.name}' ({template.duration_s:.1f} s; at least "
@@ -63,10 +69,10 @@ def kept_starts(starts: list[int], reached: list[float], ts: np.ndarray, templat
     """The starts of new passes (frame indices into ``ts`` (T,), ms) that begin a repetition
     of their own: the pass before and the new one each got at least
     ``params.min_repetition_share`` of the way through the reference (``reached``: one per
-    pass) and each lasted long enough to hold it (``require_duration``). A stumble, a last
+    pass) and each lasted long enough to hold it (``shortest_duration_s``). A stumble, a last
     fragment or a jump of the aligner stays with the pass before it."""
     edges = [0, *starts, len(ts)]
-    shortest_ms = 1000.0 * template.duration_s / params.max_tempo
+    shortest_ms = 1000.0 * shortest_duration_s(template, params)
 
     def whole(k: int) -> bool:
         last = ts[edges[k + 1] - 1]
