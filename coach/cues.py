@@ -41,6 +41,8 @@ CUE_TEXTS: dict[tuple[str, str], str] = {
     ("neck_lateral_deg", "-"): "Bring your head upright, it tilts to your right",
     ("shoulder_level_deg", "+"): "Level your shoulders: your left is high",
     ("shoulder_level_deg", "-"): "Level your shoulders: your left is low",
+    ("shoulder_shrug_deg", "+"): "Let your shoulders drop, away from your ears",
+    ("shoulder_shrug_deg", "-"): "Lift your shoulders further towards your ears",
     ("hip_level_deg", "+"): "Level your hips: your left hip is high",
     ("hip_level_deg", "-"): "Level your hips: your left hip is low",
     ("left_shoulder_deg", "+"): "Lower your left arm",

@@ -23,6 +23,10 @@ Sign conventions (left and right are the person's own, as labelled by the pose m
   forward / tilted to the person's left.
 - shoulder_level_deg / hip_level_deg: the line right -> left against horizontal, positive =
   the left side is higher.
+- shoulder_shrug_deg: half the angle the shoulders span seen from the head's centre (mid-ear),
+  atan(half the shoulder width / mid-shoulder-to-mid-ear distance); larger = shoulders raised
+  towards the ears. A shrug shortens the neck's distance while the shoulder width stays, and
+  nodding or tilting the head (a turn about the base of the neck) hardly changes either.
 - <side>_shoulder_deg: angle hip-shoulder-elbow, 0 = arm along the trunk, 180 = overhead.
 - <side>_elbow_deg, <side>_hip_deg, <side>_knee_deg: included angle, 180 = straight.
 
@@ -105,6 +109,7 @@ class FeatureSpec:
 
 _TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
 _NECK = _TRUNK + (L.LEFT_EAR, L.RIGHT_EAR)
+_SHOULDERS_EARS = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_EAR, L.RIGHT_EAR)
 _BOTH = ("world", "image")
 _WORLD = ("world",)
 
@@ -149,6 +154,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
     _spec("shoulder_level_deg", "shoulders", "+ = left shoulder higher",
           "Shoulder line (right to left) against horizontal", True, _BOTH, 1.5, None,
           -1.0, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
+    _spec("shoulder_shrug_deg", "shoulders", "+ = shoulders raised towards the ears",
+          "Half the angle the shoulders span seen from the mid-ear", True, _BOTH, 1.0, None,
+          1.0, _SHOULDERS_EARS),
     *_sides("shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
             "Angle hip-shoulder-elbow", 0.7, ("HIP", "SHOULDER", "ELBOW")),
     _spec("hip_level_deg", "hips", "+ = left hip higher",
@@ -255,6 +263,13 @@ def _out_of_plane_deg(v: np.ndarray, normal: np.ndarray, *in_plane: np.ndarray) 
     return np.degrees(np.arctan2(dot(v, normal), along))
 
 
+def _shrug_deg(shoulder_line: np.ndarray, neck: np.ndarray) -> np.ndarray:
+    """Half the angle (degrees, 0-90) the shoulders span seen from the mid-ear, from the right ->
+    left shoulder vectors (..., D) and the mid-shoulder -> mid-ear vectors (..., D)."""
+    return np.degrees(np.arctan2(np.linalg.norm(shoulder_line, axis=-1) / 2.0,
+                                 np.linalg.norm(neck, axis=-1)))
+
+
 def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
     """World-plane feature columns from world landmarks p (T, 33, 3) and unit up (3,)."""
     left, fwd = body_axes(p, up)
@@ -277,6 +292,7 @@ def _world_values(p: np.ndarray, up: np.ndarray) -> dict[str, np.ndarray]:
         "neck_flexion_deg": _wrapped_deg(np.degrees(np.arctan2(dot(neck, fwd), n_up)) - flex),
         "neck_lateral_deg": _out_of_plane_deg(neck, left, up, fwd) - lat,
         "shoulder_level_deg": np.degrees(np.arctan2(dot(sh, up), np.linalg.norm(sh_h, axis=-1))),
+        "shoulder_shrug_deg": _shrug_deg(sh, neck),
         "hip_level_deg": np.degrees(np.arctan2(dot(hp, up), np.linalg.norm(hp_h, axis=-1))),
     }
     out.update(_joint_values(p))
@@ -309,6 +325,7 @@ def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:
         "lateral_bend_deg": lat,
         "neck_lateral_deg": _out_of_plane_deg(neck, left, up) - lat,
         "shoulder_level_deg": np.degrees(np.arctan2(dot(sh, up), np.abs(sh[:, 0]))),
+        "shoulder_shrug_deg": _shrug_deg(sh, neck),
         "hip_level_deg": np.degrees(np.arctan2(dot(hp, up), np.abs(hp[:, 0]))),
     }
     out.update(_joint_values(p))

@@ -21,8 +21,10 @@ LEFT, UP, FWD = np.eye(3)
 
 def body_pose(flexion: float = 0.0, lateral: float = 0.0, twist: float = 0.0,
               arm_left: float = 20.0, arm_right: float = 20.0, knee: float = 180.0,
-              shoulder_raise: float = 0.0, neck: float = 0.0) -> np.ndarray:
-    """(33, 3) landmarks in a body frame (x = person's left, y = up, z = forward), metres."""
+              shoulder_raise: float = 0.0, neck: float = 0.0, shrug: float = 0.0) -> np.ndarray:
+    """(33, 3) landmarks in a body frame (x = person's left, y = up, z = forward), metres.
+    ``shoulder_raise`` lifts the left shoulder, ``shrug`` both (and the arms with them) towards
+    the ears, along the trunk."""
     p = np.zeros((33, 3))
     p[L.LEFT_HIP], p[L.RIGHT_HIP] = 0.1 * LEFT, -0.1 * LEFT
     trunk_rot = _rot(FWD, -lateral) @ _rot(LEFT, flexion)
@@ -36,6 +38,8 @@ def body_pose(flexion: float = 0.0, lateral: float = 0.0, twist: float = 0.0,
     fwd = np.cross(side, trunk)
     p[L.LEFT_EAR], p[L.RIGHT_EAR] = mid_ear + 0.07 * side, mid_ear - 0.07 * side
     p[L.NOSE] = mid_ear + 0.09 * fwd + 0.02 * neck_dir
+    p[L.LEFT_SHOULDER] += shrug * trunk
+    p[L.RIGHT_SHOULDER] += shrug * trunk
     for i, s in ((L.LEFT_EYE_INNER, 0.015), (L.LEFT_EYE, 0.03), (L.LEFT_EYE_OUTER, 0.045),
                  (L.RIGHT_EYE_INNER, -0.015), (L.RIGHT_EYE, -0.03), (L.RIGHT_EYE_OUTER, -0.045)):
         p[i] = p[L.NOSE] + s * side + 0.03 * neck_dir - 0.02 * fwd

@@ -52,6 +52,10 @@ def test_catalogue_is_complete_and_consistent() -> None:
     ({"arm_left": 90.0}, "left_shoulder_deg", 70.0),
     ({"arm_right": 150.0}, "right_shoulder_deg", 130.0),
     ({"knee": 120.0}, "left_knee_deg", -60.0),
+    # shoulders 4 cm up: atan(0.18 / 0.13) - atan(0.18 / 0.17)
+    ({"shrug": 0.04}, "shoulder_shrug_deg", 7.6),
+    ({"neck": 25.0}, "shoulder_shrug_deg", 0.0),
+    ({"lateral": 20.0}, "shoulder_shrug_deg", 0.0),
 ])
 def test_sign_conventions(kw: dict, name: str, expected: float) -> None:
     """The change from a neutral stance (arms 20 deg out, knees straight) has the documented

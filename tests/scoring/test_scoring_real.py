@@ -144,3 +144,26 @@ def test_a_last_fragment_is_not_a_repetition_and_leaves_the_tempo_alone(real_seq
     assert report.tempo_ratio == pytest.approx(0.7, abs=0.1)
     assert "Slow down" not in report.cues
     assert report.overall > 85
+
+
+def _shoulders_raised(seq, metres: float):
+    """``seq`` with both shoulders, and the arms with them, raised by ``metres`` along the
+    vertical from a third of the way through (a shrug coming in during the movement)."""
+    up = compute_features(seq).up
+    world = np.array(seq.world_xyz)
+    world[len(world) // 3:, 11:23] += metres * up  # shoulders, elbows, wrists, hands
+    return replace(seq, world_xyz=world)
+
+
+def test_a_shrug_is_seen_and_another_view_is_not_read_as_one(real_sequence,
+                                                              lunge_template) -> None:
+    """Another camera's view of the same movement shows no shrug; the movement with the
+    shoulders lifted 6 cm towards the ears marks the shrug down (the neck's angle, measured
+    from the shoulders, moves with it)."""
+    other_view = score(real_sequence("cam03"), lunge_template)
+    assert other_view.features["shoulder_shrug_deg"] > 90
+    assert not any(key[0] == "shoulder_shrug_deg" for key in other_view.cue_keys)
+    shrugged = score(_shoulders_raised(real_sequence("cam01"), 0.06), lunge_template)
+    assert shrugged.features["shoulder_shrug_deg"] < 70
+    assert shrugged.regions["shoulders"] < 88
+    assert shrugged.overall < 92
