@@ -42,7 +42,7 @@ CUE_TEXTS: dict[tuple[str, str], str] = {
     ("shoulder_level_deg", "+"): "Level your shoulders: your left is high",
     ("shoulder_level_deg", "-"): "Level your shoulders: your left is low",
     ("shoulder_shrug_deg", "+"): "Let your shoulders drop, away from your ears",
-    ("shoulder_shrug_deg", "-"): "Lift your shoulders further towards your ears",
+    ("shoulder_shrug_deg", "-"): "Let your shoulders rise as the instructor's do",
     ("hip_level_deg", "+"): "Level your hips: your left hip is high",
     ("hip_level_deg", "-"): "Level your hips: your left hip is low",
     ("left_shoulder_deg", "+"): "Lower your left arm",

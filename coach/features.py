@@ -23,14 +23,15 @@ Sign conventions (left and right are the person's own, as labelled by the pose m
   forward / tilted to the person's left.
 - shoulder_level_deg / hip_level_deg: the line right -> left against horizontal, positive =
   the left side is higher.
-- shoulder_shrug_deg: half the angle the shoulders span seen from the head's centre (mid-ear),
-  atan(half the shoulder width / mid-shoulder-to-mid-ear distance); larger = shoulders raised
+- shoulder_shrug_deg: atan(half the shoulder width / mid-shoulder-to-mid-ear distance), about
+  half the angle the shoulders span seen from the head's centre; larger = shoulders raised
   towards the ears. A shrug shortens the neck's distance while the shoulder width stays, and
   nodding or tilting the head (a turn about the base of the neck) hardly changes either.
+  World plane only: in the picture the shoulder width shrinks as the body turns.
 - <side>_shoulder_deg: angle hip-shoulder-elbow, 0 = arm along the trunk, 180 = overhead.
 - <side>_elbow_deg, <side>_hip_deg, <side>_knee_deg: included angle, 180 = straight.
 
-The ``view_robust`` features (spine, neck, levels) agree within about 10 deg between camera
+The ``view_robust`` features (spine, neck, levels, shrug) agree within about 10 deg between camera
 views of the same movement and weigh more by default; joints and twist want a reference filmed
 from a similar angle. Lateral features are measured out of the body's sagittal plane, so they
 stay continuous through a forward fold past horizontal. Tolerances and every other tuned
@@ -155,8 +156,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
           "Shoulder line (right to left) against horizontal", True, _BOTH, 1.5, None,
           -1.0, (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)),
     _spec("shoulder_shrug_deg", "shoulders", "+ = shoulders raised towards the ears",
-          "Half the angle the shoulders span seen from the mid-ear", True, _BOTH, 1.0, None,
-          1.0, _SHOULDERS_EARS),
+          "Shoulder width against the shoulders' distance from the mid-ear", True, _WORLD, 1.0,
+          None, 1.0, _SHOULDERS_EARS),
     *_sides("shoulder", "shoulders", "0 = arm along trunk, 180 = overhead",
             "Angle hip-shoulder-elbow", 0.7, ("HIP", "SHOULDER", "ELBOW")),
     _spec("hip_level_deg", "hips", "+ = left hip higher",
@@ -264,8 +265,8 @@ def _out_of_plane_deg(v: np.ndarray, normal: np.ndarray, *in_plane: np.ndarray) 
 
 
 def _shrug_deg(shoulder_line: np.ndarray, neck: np.ndarray) -> np.ndarray:
-    """Half the angle (degrees, 0-90) the shoulders span seen from the mid-ear, from the right ->
-    left shoulder vectors (..., D) and the mid-shoulder -> mid-ear vectors (..., D)."""
+    """atan(half the shoulder width / the neck's length) in degrees (0-90), from the right ->
+    left shoulder vectors (T, 3) and the mid-shoulder -> mid-ear vectors (T, 3)."""
     return np.degrees(np.arctan2(np.linalg.norm(shoulder_line, axis=-1) / 2.0,
                                  np.linalg.norm(neck, axis=-1)))
 
@@ -325,7 +326,6 @@ def _image_values(p: np.ndarray) -> dict[str, np.ndarray]:
         "lateral_bend_deg": lat,
         "neck_lateral_deg": _out_of_plane_deg(neck, left, up) - lat,
         "shoulder_level_deg": np.degrees(np.arctan2(dot(sh, up), np.abs(sh[:, 0]))),
-        "shoulder_shrug_deg": _shrug_deg(sh, neck),
         "hip_level_deg": np.degrees(np.arctan2(dot(hp, up), np.abs(hp[:, 0]))),
     }
     out.update(_joint_values(p))

