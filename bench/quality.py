@@ -25,8 +25,8 @@ Protocol (fixed before looking at results):
   ("top 2"), or a region that truly changed, by at least ``CHANGED_Z`` of the person's spreads
   ("changed"). Several regions often change together in an incorrect repetition, and which
   one changes most depends on the spread's floor (``TRUTH_SPREAD_FLOOR``).
-- Beside it, in the same run, a plain baseline: six joint angles (trunk flexion, lateral bend,
-  both shoulders, both knees... see ``BASELINE_FEATURES``), z-scored by the takes, the mean
+- Beside it, in the same run, a plain baseline: eight joint angles (trunk flexion, lateral bend,
+  both shoulders, both hips, both knees: ``BASELINE_FEATURES``), z-scored by the takes, the mean
   multi-dimensional DTW distance to the takes (either side: the better of plain and mirrored).
 - Camera-angle rows: the pose2sim lunge filmed by four cameras, ``cam01`` as the reference and
   the other three views as attempts (score and number of cues); same person, other

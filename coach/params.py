@@ -53,8 +53,8 @@ def _frozen(values: Mapping[str, float]) -> Mapping[str, float]:
 #: depends on build (medians over a clip: 43.5-48.5 for the four views of one person, 44.4
 #: and 43.1 for the people of the squat and dance clips) while shoulders held up from the
 #: start are the tension it is there to catch. Its floor, 6, is about the change of a clear
-#: shrug (shoulders 6 cm up: +7 deg on the pose model's landmarks, whose ears sit about 10 cm
-#: in front of the shoulders; +12 deg were the ears straight above them): set from that size,
+#: shrug (shoulders 6 cm up: +7 deg on the pose model's landmarks, whose ears sit 5-10 cm in
+#: front of the shoulders; +12 deg were the ears straight above them): set from that size,
 #: not measured on people. It was 5 at first (half of +12); at 5 the alignment of the
 #: pose2sim view cam02 ended earlier (its score 64.7 instead of 71.0, and its live dial and
 #: offline report 8 points apart), which is how the ears' real position came to be checked:
@@ -136,10 +136,11 @@ class ScoringParams:
         fifteen.
     coverage_cue: the "carry the movement through" cue comes when the attempt's last matched
         moment is short of this share of the reference's motion. Chosen on the UI-PRMD
-        development subjects: correct and incorrect attempts stop short alike (19 of 20
-        within 15% and 18% of the end: the open end of the alignment), so the cue at
-        ``coverage_full`` (0.85) hardly told them apart (AUC 0.54) and went to one correct
-        attempt in twenty; 0.7 keeps it for an attempt that clearly stops early.
+        development subjects: correct and incorrect attempts stop short alike (the open end
+        of the alignment; now, with all six subjects as instructors, 19% of correct and 25%
+        of incorrect attempts stop short of 0.85, one in twenty short of 0.755 and 0.74), so
+        the cue at ``coverage_full`` (0.85) hardly told them apart (AUC 0.54) and went to one
+        correct attempt in twenty; 0.7 keeps it for an attempt that clearly stops early.
     tempo_penalty_fast / tempo_penalty_slow: penalty per squared doubling outside ``tempo_same``.
     min_repetition_share: a pass through the reference covering less of its motion than this
         is not a repetition of its own (it is joined to the one before).

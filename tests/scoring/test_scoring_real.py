@@ -159,7 +159,7 @@ def test_a_shrug_is_seen_and_other_views_are_not_read_as_one(real_sequence,
                                                              lunge_template) -> None:
     """The other cameras' views of the same movement show no shrug; the movement with the
     shoulders lifted 6 cm towards the ears marks the shoulders down. (Its cue is the neck's:
-    the pose model puts the ears about 10 cm in front of the shoulders, so the neck's forward
+    the pose model puts the ears 5-10 cm in front of the shoulders, so the neck's forward
     angle, measured from the shoulders, grows more than the shrug angle.)"""
     for view in ("cam02", "cam03", "cam04"):
         report = score(real_sequence(view), lunge_template)
