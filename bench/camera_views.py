@@ -48,7 +48,10 @@ def other_views_rows(cache: Path | None = None) -> dict[str, float]:
         report = exercise.scorer().score(load_clip(cam, cache))
         out[cam] = report.overall
         out[f"{cam}_cues"] = len(report.cues)
-        print(f"  {cam}: score {report.overall:5.1f}, {len(report.cues)} cue(s)"
+        print(f"  {cam}: score {report.overall:5.1f} (form {report.form:5.1f} x coverage "
+              f"{report.coverage_factor:.2f} x tempo {report.tempo_factor:.2f}; "
+              f"{report.reference_covered:.0%} of the reference's movement covered), "
+              f"{len(report.cues)} cue(s)"
               + (f": {'; '.join(report.cues)}" if report.cues else ""))
     reps = squat_repetitions(load_clip("squats", cache))
     template = template_from_sequence(reps[0], "squat repetition 1")
