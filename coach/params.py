@@ -115,6 +115,13 @@ class ScoringParams:
         the start posture.
     score_softness: deviation (tolerance units, root mean square over a region) at which a
         score falls to exp(-1/2) ~ 61.
+    region_weight_power: a frame's score is the mean of its region scores weighted by each
+        region's weight (the sum of its features' weights) to this power: at 2 the trunk,
+        whose angles weigh most, counts for more than its share of the angles. Chosen on the
+        UI-PRMD development subjects: 0, 0.5, 1, 1.5, 2 gave pooled AUC 0.772, 0.792, 0.805,
+        0.813, 0.818 with instructors s01 and s04 (per reference 0.835-0.855, 0.851 at 1);
+        checked with s02 and s05: 0.757 at 1, 0.768 at 2 (0.772 at 3, but per reference lower
+        than at 2: 0.832 against 0.833).
     held_softness: the same for a held posture's targets, whose tolerances are the edge of
         the zone the posture is held in (about 80 there).
     gap_frames: attempt frames further apart than this many typical frame intervals leave a
@@ -165,6 +172,7 @@ class ScoringParams:
     trunk_motion_share: float = 0.3
     key_moment_weight: float = 3.0
     score_softness: float = 0.9
+    region_weight_power: float = 2.0
     held_softness: float = 1.5
     coverage_full: float = 0.85
     gap_frames: float = 2.5

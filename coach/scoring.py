@@ -9,7 +9,8 @@ person's own start posture (``coach.allowances.start_shift``) -> per matched pai
 deviation of every feature in tolerance units ``z = (attempt - reference) / tolerance`` -> per
 region and frame, the root mean square of z over the region's features (weights: feature
 weight x landmark confidence), turned into a score ``100 * exp(-(z / softness)^2 / 2)`` -> the
-frame's pair's score is the weighted mean of its region scores, and an attempt frame's score
+frame's pair's score is the mean of its region scores weighted by the square of each region's
+weight (``ScoringParams.region_weight_power``: the trunk counts most), and an attempt frame's score
 (the timeline) is the mean over the reference moments it was matched with. Region and feature
 scores are taken both ways along the warping path (the mean over attempt frames and the mean
 over the reference moments passed, averaged), so that neither a slow nor a fast stretch hides
@@ -80,7 +81,9 @@ def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray],
                  ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Scores of N frames from deviations z (N, F) (tolerance units) and weights w (N, F).
 
-    Returns (region -> (N,) score 0-100 or NaN, region -> (N,) weight, (N,) frame score).
+    Returns (region -> (N,) score 0-100 or NaN, region -> (N,) weight, (N,) frame score). A
+    region's weight is the sum of its features' weights (x confidence); the frame score is the
+    mean of the region scores weighted by those weights to ``params.region_weight_power``.
     """
     ok = np.isfinite(z) & (w > 0)
     wz = np.where(ok, w, 0.0)
@@ -93,7 +96,7 @@ def frame_scores(z: np.ndarray, w: np.ndarray, masks: dict[str, np.ndarray],
         region_score[r], region_weight[r] = feature_score(rms, params.score_softness), den
     scores = np.stack([region_score[r] for r in masks], axis=1)
     weights = np.stack([region_weight[r] for r in masks], axis=1)
-    return region_score, region_weight, row_means(scores, weights)
+    return region_score, region_weight, row_means(scores, weights ** params.region_weight_power)
 
 
 def row_means(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
