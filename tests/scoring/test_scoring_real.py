@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from coach.features import compute_features
+from coach.landmarks import Landmark
 from coach.live_scoring import LiveScorer
 from coach.pose import FramePose
 from coach.scoring import score
@@ -151,7 +152,8 @@ def _shoulders_raised(seq, metres: float):
     vertical from a third of the way through (a shrug coming in during the movement)."""
     up = compute_features(seq).up
     world = np.array(seq.world_xyz)
-    world[len(world) // 3:, 11:23] += metres * up  # shoulders, elbows, wrists, hands
+    arms = slice(Landmark.LEFT_SHOULDER, Landmark.RIGHT_THUMB + 1)  # shoulders to hands
+    world[len(world) // 3:, arms] += metres * up
     return replace(seq, world_xyz=world)
 
 
