@@ -40,8 +40,8 @@ number live in ``coach.params``.
 "Up", the body's frame and its facing direction are defined in ``coach.geometry``: up is
 estimated from the first still second (ankles -> hips, perpendicular to the hip line).
 
-Whole-body left-right mirrored frames (the model sometimes flips the whole body, depth
-included) are frames whose facing direction jumps away from the frames around them
+Left-right mirrored frames (the model sometimes flips the whole body, depth included, or the
+upper body alone) are frames whose hips or shoulders face away from the frames around them
 (``mirrored_frames``); they become NaN.
 """
 
@@ -55,7 +55,9 @@ import numpy as np
 
 from coach.geometry import (
     CAMERA_UP,
+    HIP_LINE,
     PICTURE_UP,
+    SHOULDER_LINE,
     UP_WINDOW_S,
     angle_between_deg,
     aspect_ratio,
@@ -387,33 +389,44 @@ class UpWindow:
         return up
 
 
+def _heading_jumps_deg(heading_deg: np.ndarray, timestamps_ms: np.ndarray,
+                       window_s: float) -> np.ndarray:
+    """(T,) how far (degrees, 0-180) each frame's heading (T,) is from the circular mean of
+    the headings ``window_s`` either side (the frame itself left out); NaN where the frame
+    or its neighbourhood has none."""
+    heading = np.radians(heading_deg)
+    ok = np.isfinite(heading)
+    own_c, own_s = np.where(ok, np.cos(heading), 0.0), np.where(ok, np.sin(heading), 0.0)
+    cos = np.concatenate([[0.0], np.cumsum(own_c)])
+    sin = np.concatenate([[0.0], np.cumsum(own_s)])
+    half = window_s * 1000.0
+    lo = np.searchsorted(timestamps_ms, timestamps_ms - half, side="left")
+    hi = np.searchsorted(timestamps_ms, timestamps_ms + half, side="right")
+    around_c = cos[hi] - cos[lo] - own_c
+    around_s = sin[hi] - sin[lo] - own_s
+    has_around = ok & (np.hypot(around_c, around_s) > 1e-9)
+    jump = heading_change_deg(heading_deg, np.degrees(np.arctan2(around_s, around_c)))
+    return np.where(has_around, jump, np.nan)
+
+
 def mirrored_frames(world_xyz: np.ndarray, up: np.ndarray, timestamps_ms: np.ndarray,
                     params: ScoringParams = DEFAULT_PARAMS) -> np.ndarray:
-    """(T,) bool: frames whose facing direction jumps more than ``params.mirror_jump_deg``
-    away from the frames around them (``params.mirror_window_s`` either side, the frame itself
-    left out): what the pose model does when it mirrors the whole body.
+    """(T,) bool: frames whose hip line or shoulder line faces more than
+    ``params.mirror_jump_deg`` away from the frames around them (``params.mirror_window_s``
+    either side, the frame itself left out): what the pose model does when it mirrors the
+    whole body, or the upper body alone (the shoulders swapped over unswapped hips: a frame
+    of the bundled lunge clip's cam02 read as a 70-degree twist, a level shoulder line and no
+    shrug between frames that had none of these).
 
     Each frame is judged against its own neighbourhood, so one glitch drops that frame alone
     and the frames after it are kept; a person turning round turns gradually and stays with
     the frames around.
     """
-    heading = np.radians(facing_deg(world_xyz, up))
-    ok = np.isfinite(heading)
-    out = np.zeros(len(heading), dtype=bool)
-    if ok.sum() < 2:
-        return out
-    cos = np.concatenate([[0.0], np.cumsum(np.where(ok, np.cos(heading), 0.0))])
-    sin = np.concatenate([[0.0], np.cumsum(np.where(ok, np.sin(heading), 0.0))])
-    half = params.mirror_window_s * 1000.0
-    lo = np.searchsorted(timestamps_ms, timestamps_ms - half, side="left")
-    hi = np.searchsorted(timestamps_ms, timestamps_ms + half, side="right")
-    own_c, own_s = np.where(ok, np.cos(heading), 0.0), np.where(ok, np.sin(heading), 0.0)
-    around_c = cos[hi] - cos[lo] - own_c
-    around_s = sin[hi] - sin[lo] - own_s
-    has_around = np.hypot(around_c, around_s) > 1e-9
-    around = np.degrees(np.arctan2(around_s, around_c))
-    jump = heading_change_deg(np.degrees(heading), around)
-    out[ok & has_around] = jump[ok & has_around] > params.mirror_jump_deg
+    out = np.zeros(len(timestamps_ms), dtype=bool)
+    for line in (HIP_LINE, SHOULDER_LINE):
+        jump = _heading_jumps_deg(facing_deg(world_xyz, up, line), timestamps_ms,
+                                  params.mirror_window_s)
+        out |= np.nan_to_num(jump) > params.mirror_jump_deg
     return out
 
 

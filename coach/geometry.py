@@ -204,23 +204,37 @@ def estimate_up(world_xyz: np.ndarray, visibility: np.ndarray, timestamps_ms: np
     return up
 
 
+#: The two body lines whose facing direction is followed: the hips (the body's frame) and the
+#: shoulders (the upper body, which the pose model sometimes turns round on its own).
+HIP_LINE: tuple[Landmark, Landmark] = (L.LEFT_HIP, L.RIGHT_HIP)
+SHOULDER_LINE: tuple[Landmark, Landmark] = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER)
+
+
+def _line_axes(world_xyz: np.ndarray, up: np.ndarray, line: tuple[Landmark, Landmark]
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Horizontal unit axes (left (..., 3), forward (..., 3)) of one body ``line`` (its left
+    and right landmarks) of world points (..., 33, 3) about the unit vertical ``up`` (3,)."""
+    across = world_xyz[..., line[0], :] - world_xyz[..., line[1], :]
+    left = unit(across - dot(across, up)[..., None] * up)
+    return left, unit(cross(left, up))
+
+
 def body_axes(world_xyz: np.ndarray, up: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The body's horizontal unit axes (left (..., 3), forward (..., 3)) of world points
     (..., 33, 3) about the unit vertical ``up`` (3,), in camera axes: left along the hip line
     (towards the person's left hip), forward = left x up (the way the chest faces); NaN where
     the hips are missing. The hips, not the shoulders, set the body's frame: the trunk's
     angles (a twist of the shoulders) are measured against it."""
-    hip_lr = world_xyz[..., L.LEFT_HIP, :] - world_xyz[..., L.RIGHT_HIP, :]
-    left = unit(hip_lr - dot(hip_lr, up)[..., None] * up)
-    forward = unit(cross(left, up))
-    return left, forward
+    return _line_axes(world_xyz, up, HIP_LINE)
 
 
-def facing_deg(world_xyz: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Heading (...,) of the body's forward direction (``body_axes``) about ``up``, in degrees
-    in (-180, 180], of world points (..., 33, 3): 0 towards the camera's +x, -90 facing the
-    camera (when ``up`` is ``CAMERA_UP``)."""
-    _, fwd = body_axes(world_xyz, up)
+def facing_deg(world_xyz: np.ndarray, up: np.ndarray,
+               line: tuple[Landmark, Landmark] = HIP_LINE) -> np.ndarray:
+    """Heading (...,) of the forward direction of a body line (the hips, ``body_axes``, unless
+    ``line`` says otherwise) about ``up``, in degrees in (-180, 180], of world points
+    (..., 33, 3): 0 towards the camera's +x, -90 facing the camera (when ``up`` is
+    ``CAMERA_UP``)."""
+    _, fwd = _line_axes(world_xyz, up, line)
     e1 = unit(np.array([1.0, 0.0, 0.0]) - up[0] * up)
     e2 = cross(up, e1)
     return np.degrees(np.arctan2(dot(fwd, e2), dot(fwd, e1)))

@@ -1,12 +1,12 @@
 """Live scoring, one camera frame at a time, at a cost per frame independent of session length.
 
 ``LiveFeatures.update(frame)`` is the front end every live scorer shares (flowing and held):
-mirrored-frame check on the raw frame (a facing jump above ``ScoringParams.mirror_jump_deg``
-from the last accepted frame; a new facing that lasts ``MIRROR_ACCEPT_MS`` is accepted as a
-real turn) -> One Euro smoothing -> features of the frame (world plane when the frame has
-world landmarks and the scorer compares in 3D, else image plane). "Up" is estimated from the
-first ``coach.geometry.UP_WINDOW_S`` seconds with a person (the setup and countdown) as for
-files, then fixed.
+mirrored-frame check on the raw frame (the hips' or the shoulders' facing jumping above
+``ScoringParams.mirror_jump_deg`` from the last accepted frame; a new facing that lasts
+``MIRROR_ACCEPT_MS`` is accepted as a real turn) -> One Euro smoothing -> features of the
+frame (world plane when the frame has world landmarks and the scorer compares in 3D, else
+image plane). "Up" is estimated from the first ``coach.geometry.UP_WINDOW_S`` seconds with a
+person (the setup and countdown) as for files, then fixed.
 Every frame with a person is also kept (``PoseRecorder``: float32, about 0.9 kB per frame, up
 to an hour) for the session's landmark recording.
 
@@ -33,7 +33,7 @@ from coach.allowances import emphasised, key_moments, start_shift, view_differen
 from coach.cues import Cue, CueScheduler, cues_for_deviation
 from coach.errors import NotEnoughPoseError
 from coach.features import UpWindow, feature_names, finite_points, frame_features
-from coach.geometry import facing_deg, heading_change_deg
+from coach.geometry import HIP_LINE, SHOULDER_LINE, facing_deg, heading_change_deg
 from coach.numbers import finite_or_none
 from coach.params import DEFAULT_PARAMS, ScoringParams
 from coach.pose import FramePose, PoseSequence
@@ -124,27 +124,35 @@ class LiveFeatures:
         self._smoother.reset()
         self._up.reset()
         self.recorder.clear()
-        self._heading: float | None = None
+        #: (2,) facing of the hips and of the shoulders (degrees) of the last accepted frame.
+        self._headings: np.ndarray | None = None
         self._flip_since: float | None = None
         #: Frames given to ``update`` (with or without a person).
         self.frames_seen = 0
 
     def _is_mirrored(self, frame: FramePose, up: np.ndarray | None) -> bool:
+        """Whether the hips or the shoulders of ``frame`` face more than
+        ``params.mirror_jump_deg`` away from the last accepted frame's (the pose model turned
+        the whole body or the upper body round), until the new facing has lasted
+        ``MIRROR_ACCEPT_MS``."""
         if frame.world_xyz is None or up is None:
             return False
-        heading = float(facing_deg(frame.world_xyz[None], up)[0])
-        if not np.isfinite(heading):
+        headings = np.array([float(facing_deg(frame.world_xyz[None], up, line)[0])
+                             for line in (HIP_LINE, SHOULDER_LINE)])
+        if not np.isfinite(headings[0]):
             return False
-        if self._heading is None:
-            self._heading = heading
+        if self._headings is None:
+            self._headings = headings
             return False
-        if heading_change_deg(self._heading, heading) <= self.params.mirror_jump_deg:
-            self._heading, self._flip_since = heading, None
+        change = np.nan_to_num(heading_change_deg(self._headings, headings))
+        if change.max() <= self.params.mirror_jump_deg:
+            self._headings = np.where(np.isfinite(headings), headings, self._headings)
+            self._flip_since = None
             return False
         if self._flip_since is None:
             self._flip_since = frame.timestamp_ms
         if frame.timestamp_ms - self._flip_since >= MIRROR_ACCEPT_MS:
-            self._heading, self._flip_since = heading, None
+            self._headings, self._flip_since = headings, None
             return False
         return True
 

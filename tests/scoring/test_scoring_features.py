@@ -16,7 +16,8 @@ from coach.features import (
     frame_features,
     mirror_indices,
 )
-from coach.landmarks import REGIONS
+from coach.landmarks import REGIONS, Landmark
+from coach.live_scoring import LiveFeatures
 from coach.params import DEFAULT_PARAMS
 from coach.pose import PoseSequence
 
@@ -183,3 +184,26 @@ def test_one_mirror_glitch_drops_that_frame_and_keeps_the_frames_after_it() -> N
     kept = np.ones(len(seq), dtype=bool)
     kept[30] = False
     assert np.isfinite(track.values[kept]).all()
+
+
+def _shoulders_swapped(seq: PoseSequence, frames: list[int]) -> PoseSequence:
+    """``seq`` with the left and right shoulders exchanged in ``frames`` (world and image), the
+    hips left as they are: the pose model turning the upper body round on its own."""
+    world, image = np.array(seq.world_xyz), np.array(seq.image_xyz)
+    pair = [Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER]
+    for arr in (world, image):
+        arr[np.ix_(frames, pair)] = arr[np.ix_(frames, pair[::-1])]
+    return replace(seq, world_xyz=world, image_xyz=image)
+
+
+def test_upper_body_turned_round_alone_drops_that_frame_only() -> None:
+    """One frame with the shoulders swapped over unswapped hips reads as a twist of about
+    180 deg; it is dropped, offline and live, and the frames around it are kept."""
+    seq = make_sequence(n=75, still=15)
+    glitched = _shoulders_swapped(seq, [40])
+    track = compute_features(glitched)
+    assert np.flatnonzero(track.mirrored).tolist() == [40]
+    assert np.isfinite(track.column("axial_twist_deg")[np.arange(len(seq)) != 40]).all()
+    live = LiveFeatures(world=True, image_size=seq.image_size, source="synthetic")
+    accepted = [live.update(glitched.frame(i)) is not None for i in range(len(seq))]
+    assert [i for i, ok in enumerate(accepted) if not ok] == [40]
